@@ -1,0 +1,77 @@
+import path from 'node:path';
+
+/**
+ * Every environment variable judgeflow reads is read here, and documented once.
+ * Nothing reads `process.env` at import time: callers pass `process.env` (or a test's copy) in.
+ */
+export interface Env {
+  /** `JUDGEFLOW_HOME`: the local data folder (venvs, MLflow store, judge model); default `./.judgeflow`. */
+  home: string;
+  /** `MLFLOW_TRACKING_URI`: an MLflow server; when absent judgeflow uses (and starts) its local server. */
+  mlflowTrackingUri: string | undefined;
+  /** `MLFLOW_TRACKING_USERNAME` / `MLFLOW_TRACKING_PASSWORD`: Basic auth for MLflow. */
+  mlflowUsername: string | undefined;
+  mlflowPassword: string | undefined;
+  /** `MLFLOW_TRACKING_TOKEN`: Bearer auth for MLflow (used when no username is set). */
+  mlflowToken: string | undefined;
+  /** `MLFLOW_HTTP_REQUEST_TIMEOUT`: seconds per MLflow call (default 120, as Python's client). */
+  mlflowTimeoutS: number;
+  /** `OPENAI_API_KEY`: enables the OpenAI default judge. */
+  openaiApiKey: string | undefined;
+  /** `OPENAI_BASE_URL`: overrides the OpenAI API base URL. */
+  openaiBaseUrl: string | undefined;
+  /** `JUDGEFLOW_JUDGE_MODEL`: path of the local judge GGUF; default: the one `judgeflow setup` installs. */
+  localJudgeModel: string | undefined;
+  /** `RAY_ADDRESS`: the Ray cluster for `--executor ray`. */
+  rayAddress: string | undefined;
+  /** `RAY_AUTH_TOKEN`: Ray token auth for the Jobs API. */
+  rayAuthToken: string | undefined;
+  /**
+   * `RAY_API_SERVER_ADDRESS`: the Ray dashboard (Jobs API) URL for `judgeflow submit` / `jobs`, as Ray's
+   * own `ray job` CLI reads it (e.g. http://HEAD:8265); `RAY_ADDRESS` is used when it is an http(s) URL.
+   */
+  rayApiServerAddress: string | undefined;
+  /**
+   * `JUDGEFLOW_RAY_PYTHON`: the Python that runs the Ray bridge (e.g. `python3` inside a Ray image);
+   * default: the `ray` venv that `judgeflow setup` installs.
+   */
+  rayPython: string | undefined;
+  /** `NO_COLOR`: disables colours. */
+  noColor: boolean;
+  /** The whole environment, for reading a key named in config (`api_key_env`). */
+  raw: Readonly<Record<string, string | undefined>>;
+}
+
+export function readEnv(
+  source: Readonly<Record<string, string | undefined>> = process.env,
+  cwd: string = process.cwd(),
+): Env {
+  const timeout = Number(source.MLFLOW_HTTP_REQUEST_TIMEOUT);
+  return {
+    home: path.resolve(cwd, nonEmpty(source.JUDGEFLOW_HOME) ?? '.judgeflow'),
+    mlflowTrackingUri: nonEmpty(source.MLFLOW_TRACKING_URI),
+    mlflowUsername: nonEmpty(source.MLFLOW_TRACKING_USERNAME),
+    mlflowPassword: source.MLFLOW_TRACKING_PASSWORD,
+    mlflowToken: nonEmpty(source.MLFLOW_TRACKING_TOKEN),
+    mlflowTimeoutS: Number.isFinite(timeout) && timeout > 0 ? timeout : 120,
+    openaiApiKey: nonEmpty(source.OPENAI_API_KEY),
+    openaiBaseUrl: nonEmpty(source.OPENAI_BASE_URL),
+    localJudgeModel: nonEmpty(source.JUDGEFLOW_JUDGE_MODEL),
+    rayAddress: nonEmpty(source.RAY_ADDRESS),
+    rayAuthToken: nonEmpty(source.RAY_AUTH_TOKEN),
+    rayApiServerAddress: nonEmpty(source.RAY_API_SERVER_ADDRESS),
+    rayPython: nonEmpty(source.JUDGEFLOW_RAY_PYTHON),
+    noColor: nonEmpty(source.NO_COLOR) !== undefined,
+    raw: source,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** Reads the secret named by `api_key_env`; the value never leaves the HTTP layer. */
+export function readSecret(env: Env, name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  return nonEmpty(env.raw[name]);
+}

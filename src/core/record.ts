@@ -1,0 +1,42 @@
+/**
+ * One evaluation row, shaped like an MLflow GenAI evaluation record.
+ * `inputs` go to the model under test; `outputs` (when present) mean no model call is needed;
+ * `expectations` are ground truth for scorers (`expected_response`, `expected_facts`, `guidelines`, ...).
+ */
+export interface EvalRecord {
+  /** Stable row id: the `id` field of the source row, or derived from the inputs (see `rowIdFromInputs`). */
+  id: string;
+  /** Arguments of the model under test. Always an object (MLflow requires a dict). */
+  inputs: Record<string, unknown>;
+  /** Recorded outputs of the model under test; when present, prediction is skipped for this row. */
+  outputs?: unknown;
+  /** Ground truth for scorers; each key becomes a HUMAN expectation assessment in MLflow. */
+  expectations?: Record<string, unknown>;
+  /** String tags that become trace tags in MLflow. */
+  tags?: Record<string, string>;
+}
+
+/** A record as a user writes it: the same as EvalRecord, but the id is optional. */
+export interface RecordInput {
+  id?: string;
+  inputs: Record<string, unknown>;
+  outputs?: unknown;
+  expectations?: Record<string, unknown>;
+  tags?: Record<string, string>;
+}
+
+/** Where a row came from, for error messages. */
+export interface RowLocation {
+  /** File path, or `<inline>` / `mlflow:<dataset name>`. */
+  source: string;
+  /** 1-based line (JSONL, CSV, YAML) or 1-based element index (JSON array, inline). */
+  line: number;
+}
+
+/** A validated record together with its position in the dataset. */
+export interface DatasetRow {
+  record: EvalRecord;
+  /** 0-based position in the dataset (after limit/sample). Used for stable ordering. */
+  index: number;
+  location: RowLocation;
+}

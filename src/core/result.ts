@@ -1,0 +1,65 @@
+import type { Feedback } from './feedback.js';
+import type { RowTrace } from './span.js';
+import type { Usage } from './usage.js';
+
+/** Why a row has no outputs: its model call failed. */
+export interface RowError {
+  code: string;
+  message: string;
+}
+
+/** The complete result of one row — what a worker returns and what every sink writes. */
+export interface RowResult {
+  id: string;
+  /** 0-based position in the dataset. */
+  index: number;
+  inputs: Record<string, unknown>;
+  /** The model's outputs (or the recorded ones); null when the model call failed. */
+  outputs: unknown;
+  expectations: Record<string, unknown>;
+  tags: Record<string, string>;
+  feedbacks: Feedback[];
+  /** Set when the model call failed; the row's feedbacks are then empty. */
+  error?: RowError;
+  trace: RowTrace;
+  usage: Usage;
+  durationMs: number;
+}
+
+/** Aggregated counts for one feedback name. */
+export interface FeedbackCounts {
+  /** Feedbacks with a value. */
+  values: number;
+  /** Feedbacks with an error. */
+  errors: number;
+}
+
+export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
+
+/** `summary.json` (DESIGN.md "Contracts"). */
+export interface RunSummary {
+  rows: number;
+  failed_rows: number;
+  error_feedbacks: number;
+  metrics: Record<string, number>;
+  counts: Record<string, FeedbackCounts>;
+  usage: {
+    model: { input_tokens: number; output_tokens: number; total_tokens: number; calls: number };
+    judge: { input_tokens: number; output_tokens: number; total_tokens: number; calls: number };
+    cost_usd: number;
+  };
+  started_at: string;
+  duration_s: number;
+  status: RunStatus;
+  /** Why dispatch stopped early, when it did (`interrupted`, `max_cost`, `max_tokens`, `max_errors`). */
+  stopped_reason?: string;
+  dataset: { name: string; digest: string; rows: number };
+  gates?: Array<{ gate: string; actual: number | null; passed: boolean }>;
+  mlflow?: {
+    tracking_uri: string;
+    experiment_id: string;
+    run_id: string;
+    url: string;
+    pending_writes?: number;
+  };
+}

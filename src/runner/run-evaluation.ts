@@ -1,0 +1,222 @@
+import { mkdir } from 'node:fs/promises';
+import { errorMessage } from '../core/errors.js';
+import type { DatasetInfo, RunEvent, RunStartInfo, Sink } from '../core/events.js';
+import type { Executor } from '../core/executor.js';
+import type { DatasetRow } from '../core/record.js';
+import type { RowResult, RunStatus, RunSummary } from '../core/result.js';
+import type { Scorer } from '../core/scorer.js';
+import { createResultsJsonlSink } from '../sinks/files/results-jsonl.js';
+import { writeSummaryJson } from '../sinks/files/summary-json.js';
+import { Aggregator } from './aggregate.js';
+import { evaluateGates, type Gate } from './gates.js';
+
+/** Why dispatch stopped before the dataset was exhausted. */
+export type StopReason = 'interrupted' | 'max_cost' | 'max_tokens';
+
+export interface Budgets {
+  /** Stop dispatching new rows once the run's cost (USD) reaches this. */
+  maxCostUsd?: number;
+  /** Stop dispatching new rows once the run's total tokens (model + judge) reach this. */
+  maxTokens?: number;
+}
+
+export interface EvaluationRun {
+  /** Rows of the validated dataset (already limited/sampled), streamed. */
+  rows: AsyncIterable<DatasetRow>;
+  /** The dataset as a run input; its `rows` is the count after limit/sample. */
+  dataset: DatasetInfo;
+  executor: Executor;
+  /** Scorers, for their aggregations (a feedback takes its scorer's). */
+  scorers: readonly Pick<Scorer, 'name' | 'aggregations'>[];
+  /** Extra sinks (MLflow); results.jsonl is always written. */
+  sinks: Sink[];
+  outDir: string;
+  runName: string;
+  experiment: string;
+  params: Record<string, string>;
+  evalFile?: { path: string; text: string };
+  gates?: Gate[];
+  /** A gate on the number of failed rows + error feedbacks. */
+  maxErrors?: number;
+  budgets?: Budgets;
+  /** Stop dispatching (first Ctrl-C). */
+  signal?: AbortSignal;
+  /** Abort rows in flight (second Ctrl-C). */
+  abortRows?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+}
+
+export interface EvaluationOutcome {
+  summary: RunSummary;
+  outDir: string;
+  /** Undelivered MLflow writes left in the spool. */
+  pendingWrites: number;
+  gatesPassed: boolean;
+  stoppedReason: StopReason | undefined;
+}
+
+/**
+ * Execute → aggregate → emit, for a dataset that has already passed its validation scan.
+ * Results stream to every sink as rows finish; the first result for a row id wins.
+ */
+export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutcome> {
+  const startedAt = new Date();
+  const started = performance.now();
+  await mkdir(run.outDir, { recursive: true });
+  const sinks: Sink[] = [createResultsJsonlSink(), ...run.sinks];
+  const startInfo: RunStartInfo = {
+    runName: run.runName,
+    experiment: run.experiment,
+    startedAt,
+    totalRows: run.dataset.rows,
+    params: run.params,
+    dataset: run.dataset,
+    outDir: run.outDir,
+    ...(run.evalFile !== undefined ? { evalFile: run.evalFile } : {}),
+  };
+  const started_sinks: Sink[] = [];
+  try {
+    for (const sink of sinks) {
+      await sink.start(startInfo);
+      started_sinks.push(sink);
+    }
+  } catch (error) {
+    // A sink that cannot start (MLflow rejecting the run) ends the run before any row is scored.
+    for (const sink of started_sinks)
+      await sink.finish(emptySummary(run, startedAt, 'FAILED')).catch(() => undefined);
+    throw error;
+  }
+  run.onEvent?.({ type: 'run-start', runName: run.runName, totalRows: run.dataset.rows, startedAt });
+
+  const aggregator = new Aggregator(run.scorers);
+  const seen = new Set<string>();
+  let stoppedReason: StopReason | undefined;
+  const signal = run.signal ?? new AbortController().signal;
+
+  const onResult = (result: RowResult): void => {
+    if (seen.has(result.id)) return;
+    seen.add(result.id);
+    aggregator.add(result);
+    for (const sink of sinks) {
+      try {
+        sink.write(result);
+      } catch (error) {
+        process.emitWarning(`sink ${sink.name} failed to take row ${result.id}: ${errorMessage(error)}`);
+      }
+    }
+    run.onEvent?.({ type: 'row-end', result });
+  };
+
+  const shouldStop = (): string | undefined => {
+    const budgets = run.budgets;
+    if (budgets?.maxCostUsd !== undefined && aggregator.usage.costUsd >= budgets.maxCostUsd) {
+      stoppedReason ??= 'max_cost';
+    }
+    const tokens = aggregator.usage.model.totalTokens + aggregator.usage.judge.totalTokens;
+    if (budgets?.maxTokens !== undefined && tokens >= budgets.maxTokens) stoppedReason ??= 'max_tokens';
+    return stoppedReason;
+  };
+
+  let status: RunStatus = 'FINISHED';
+  let executionError: unknown;
+  try {
+    await run.executor.execute(run.rows, {
+      signal,
+      ...(run.abortRows !== undefined ? { abortRows: run.abortRows } : {}),
+      onResult,
+      onRowStart: (row) => run.onEvent?.({ type: 'row-start', rowId: row.record.id, index: row.index }),
+      shouldStop,
+    });
+  } catch (error) {
+    executionError = error;
+    status = 'FAILED';
+  }
+  if (signal.aborted) {
+    status = 'KILLED';
+    stoppedReason = 'interrupted';
+  }
+
+  const metrics = aggregator.metrics();
+  const summary: RunSummary = {
+    rows: aggregator.rows,
+    failed_rows: aggregator.failedRows,
+    error_feedbacks: aggregator.errorFeedbacks,
+    metrics,
+    counts: aggregator.feedbackCounts(),
+    usage: {
+      model: {
+        input_tokens: aggregator.usage.model.inputTokens,
+        output_tokens: aggregator.usage.model.outputTokens,
+        total_tokens: aggregator.usage.model.totalTokens,
+        calls: aggregator.usage.modelCalls,
+      },
+      judge: {
+        input_tokens: aggregator.usage.judge.inputTokens,
+        output_tokens: aggregator.usage.judge.outputTokens,
+        total_tokens: aggregator.usage.judge.totalTokens,
+        calls: aggregator.usage.judgeCalls,
+      },
+      cost_usd: round(aggregator.usage.costUsd, 6),
+    },
+    started_at: startedAt.toISOString(),
+    duration_s: round((performance.now() - started) / 1000, 3),
+    status,
+    dataset: { name: run.dataset.name, digest: run.dataset.digest, rows: run.dataset.rows },
+  };
+  if (stoppedReason !== undefined) summary.stopped_reason = stoppedReason;
+  const gateResults = evaluateGates({
+    gates: run.gates ?? [],
+    metrics,
+    ...(run.maxErrors !== undefined ? { maxErrors: run.maxErrors } : {}),
+    errors: aggregator.failedRows + aggregator.errorFeedbacks,
+  });
+  if (gateResults.length > 0) summary.gates = gateResults;
+
+  await writeSummaryJson(run.outDir, summary);
+  let pendingWrites = 0;
+  const sinkErrors: string[] = [];
+  for (const sink of sinks) {
+    try {
+      const report = await sink.finish(summary);
+      if (report.summaryPatch !== undefined) Object.assign(summary, report.summaryPatch);
+      pendingWrites += report.pendingWrites ?? 0;
+    } catch (error) {
+      sinkErrors.push(`${sink.name}: ${errorMessage(error)}`);
+    }
+  }
+  await writeSummaryJson(run.outDir, summary);
+  run.onEvent?.({ type: 'run-end', status, summary });
+  if (executionError !== undefined) throw executionError;
+  if (sinkErrors.length > 0) throw new Error(`writing results failed: ${sinkErrors.join('; ')}`);
+  return {
+    summary,
+    outDir: run.outDir,
+    pendingWrites,
+    gatesPassed: gateResults.every((g) => g.passed),
+    stoppedReason,
+  };
+}
+
+function emptySummary(run: EvaluationRun, startedAt: Date, status: RunStatus): RunSummary {
+  return {
+    rows: 0,
+    failed_rows: 0,
+    error_feedbacks: 0,
+    metrics: {},
+    counts: {},
+    usage: {
+      model: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0 },
+      judge: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0 },
+      cost_usd: 0,
+    },
+    started_at: startedAt.toISOString(),
+    duration_s: 0,
+    status,
+    dataset: { name: run.dataset.name, digest: run.dataset.digest, rows: run.dataset.rows },
+  };
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

