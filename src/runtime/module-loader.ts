@@ -25,10 +25,13 @@ export async function loadExport(options: {
       namespace = (await import(url)) as Record<string, unknown>;
     }
   } catch (error) {
-    throw new ConfigError(`cannot load module ${absolute}: ${error instanceof Error ? error.message : String(error)}`, {
-      ...(options.field !== undefined ? { field: options.field } : {}),
-      cause: error,
-    });
+    throw new ConfigError(
+      `cannot load module ${absolute}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        ...(options.field !== undefined ? { field: options.field } : {}),
+        cause: error,
+      },
+    );
   }
   if (!(options.exportName in namespace)) {
     const available = Object.keys(namespace).filter((k) => k !== '__esModule');

@@ -1,0 +1,16 @@
+export {
+  type CreateModelContext,
+  createModel,
+  type LocalModelConfig,
+  type LocalModelFactory,
+  type ModelProvider,
+} from './create-model.js';
+export { fromFunction } from './from-function.js';
+export { createModuleModel, type ModuleModelConfig } from './module-model.js';
+export {
+  chatMessages,
+  createOpenAiCompatibleModel,
+  type HttpModelConfig,
+  type HttpModelContext,
+  renderPrompt,
+} from './openai-compatible.js';

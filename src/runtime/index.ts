@@ -1,0 +1,39 @@
+export {
+  AdaptiveConcurrencyLimiter,
+  type AdaptiveLimiterOptions,
+  type ConcurrencySlot,
+  type SlotOutcome,
+} from './adaptive-limiter.js';
+export {
+  backoffDelayMs,
+  defaultRetryPolicy,
+  type HeaderRecord,
+  headerValue,
+  isOverloadStatus,
+  isRetryableStatus,
+  parseResetDuration,
+  type RetryPolicy,
+  retryAfterMs,
+  sleep,
+} from './backoff.js';
+export {
+  type CallOptions,
+  type EndpointOptions,
+  type EndpointStats,
+  HttpEndpoint,
+  type HttpResponse,
+  openAiTotalTokens,
+  type RetryEvent,
+} from './http-endpoint.js';
+export { HttpRuntime, type HttpRuntimeOptions } from './http-runtime.js';
+export { loadExport } from './module-loader.js';
+export {
+  type ChatCompletionRequest,
+  type ChatCompletionResponse,
+  chatCompletionResponseSchema,
+  chatCompletionText,
+  chatCompletionUsage,
+  estimateChatTokens,
+} from './openai-chat.js';
+export { EndpointRateLimits, type RateLimitOptions } from './rate-limits.js';
+export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
