@@ -29,7 +29,7 @@ export interface RecordInput {
 export interface RowLocation {
   /** File path, or `<inline>` / `mlflow:<dataset name>`. */
   source: string;
-  /** 1-based line (JSONL, CSV, YAML) or 1-based element index (JSON array, inline). */
+  /** 1-based line where the row starts (JSONL, CSV, YAML, JSON array), or 1-based element index (inline records). */
   line: number;
 }
 
