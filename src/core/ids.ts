@@ -16,9 +16,12 @@ export class RowIdAssigner {
   private readonly derivedCounts = new Map<string, number>();
 
   /** Returns the id, or the duplicate explicit id (the caller turns it into a DatasetError with the location). */
-  assign(explicitId: string | undefined, inputs: Record<string, unknown>): { id: string } | { duplicate: string } {
+  assign(
+    explicitId: string | undefined,
+    inputs: Record<string, unknown>,
+  ): { id: string } | { duplicate: string } {
     if (explicitId !== undefined) {
-      const key = createHash('sha256').update(explicitId).digest('latin1').slice(0, 16);
+      const key = createHash('sha256').update(explicitId).digest().toString('latin1', 0, 16);
       if (this.explicit.has(key)) return { duplicate: explicitId };
       this.explicit.add(key);
       return { id: explicitId };

@@ -1,0 +1,8 @@
+// Copies non-TypeScript files the build needs next to the compiled code (judge prompt files).
+import { cpSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const prompts = join(root, 'src', 'judges', 'prompts');
+if (existsSync(prompts)) cpSync(prompts, join(root, 'dist', 'judges', 'prompts'), { recursive: true });

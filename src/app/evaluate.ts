@@ -1,0 +1,158 @@
+import path from 'node:path';
+import { readEnv } from '../config/env.js';
+import type { JudgeConfig, ModelConfig, ScorerEntry } from '../config/schema.js';
+import { ConfigError } from '../core/errors.js';
+import type { RunEvent, Sink } from '../core/events.js';
+import type { PredictFn } from '../core/predict.js';
+import type { RecordInput } from '../core/record.js';
+import type { RunSummary } from '../core/result.js';
+import type { Scorer } from '../core/scorer.js';
+import { type DatasetSource, datasetInfo, readDataset, scanDataset } from '../datasets/index.js';
+import { createLocalExecutor } from '../executors/local.js';
+import { fromFunction } from '../models/index.js';
+import { buildPipeline } from '../runner/build.js';
+import { type Gate, parseGate } from '../runner/gates.js';
+import { runEvaluation } from '../runner/run-evaluation.js';
+import { createMlflowSink, MlflowClient } from '../sinks/mlflow/index.js';
+import { resolveOutDir } from './run-eval-file.js';
+
+export interface EvaluateOptions {
+  /** Records (`{inputs, outputs?, expectations?, tags?, id?}`), a dataset file path, or a dataset source. */
+  data: readonly RecordInput[] | string | DatasetSource;
+  /** The model under test as a function; omit when records carry outputs. */
+  predictFn?: PredictFn;
+  /** Or the model under test as configuration (`{provider: 'openai-compatible', ...}`). */
+  model?: ModelConfig;
+  /** Scorer objects (`exactMatch()`, `Correctness()`, `scorer(fn)`) or eval-file entries (`'exact_match'`). */
+  scorers: ReadonlyArray<Scorer | ScorerEntry>;
+  /** Default judge for LLM scorers. */
+  judge?: JudgeConfig;
+  /** Rows in flight (default 16). */
+  concurrency?: number;
+  /** Output folder (default `./judgeflow-runs/<timestamp>`). */
+  outDir?: string;
+  experiment?: string;
+  runName?: string;
+  /**
+   * MLflow logging: `true` or `{trackingUri}` logs the run; `false` writes files only. Default: log
+   * when `MLFLOW_TRACKING_URI` is set, else files only (the library never starts servers by itself).
+   */
+  mlflow?: boolean | { trackingUri: string };
+  limit?: number;
+  sample?: number;
+  seed?: number;
+  /** Quality gates, e.g. `['exact_match/mean=0.8']`; the result says whether they passed. */
+  failUnder?: string[];
+  /** Stops dispatching new rows (rows in flight finish). */
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  /** Environment to read (API keys, MLflow settings); default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface EvaluateResult {
+  summary: RunSummary;
+  /** `summary.metrics`: `{"<name>/<agg>": value}`. */
+  metrics: Record<string, number>;
+  outDir: string;
+  resultsPath: string;
+  summaryPath: string;
+  mlflow?: RunSummary['mlflow'];
+  gatesPassed: boolean;
+  pendingWrites: number;
+}
+
+/**
+ * Evaluates a dataset like `mlflow.genai.evaluate()`: every row through the model under test (unless it
+ * has outputs), every scorer on every row, aggregate metrics, results in files (and MLflow).
+ */
+export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult> {
+  const env = readEnv(options.env ?? process.env);
+  const cwd = process.cwd();
+  const source: DatasetSource =
+    typeof options.data === 'string'
+      ? { kind: 'file', path: path.resolve(cwd, options.data) }
+      : Array.isArray(options.data)
+        ? { kind: 'records', records: options.data, source: '<evaluate data>' }
+        : (options.data as DatasetSource);
+  if (options.predictFn !== undefined && options.model !== undefined) {
+    throw new ConfigError('evaluate(): give either predictFn or model, not both', { field: 'predictFn' });
+  }
+  const scan = await scanDataset(source, {
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+    ...(options.sample !== undefined ? { sample: { size: options.sample, seed: options.seed ?? 0 } } : {}),
+  });
+  if (options.predictFn === undefined && options.model === undefined && scan.rowsWithoutOutputs > 0) {
+    throw new ConfigError(
+      `${scan.rowsWithoutOutputs} of ${scan.rows} rows have no outputs and no predictFn or model was given`,
+      { field: 'predictFn' },
+    );
+  }
+  const gates: Gate[] = (options.failUnder ?? []).map(parseGate);
+  const scorerObjects = options.scorers.filter((s): s is Scorer => typeof s === 'object' && 'score' in s);
+  const scorerEntries = options.scorers.filter(
+    (s): s is ScorerEntry => !(typeof s === 'object' && 'score' in s),
+  );
+  const pipeline = await buildPipeline(
+    {
+      baseDir: cwd,
+      scorers: scorerEntries,
+      ...(options.model !== undefined ? { model: options.model } : {}),
+      ...(options.judge !== undefined ? { judge: options.judge } : {}),
+    },
+    {
+      env,
+      extraScorers: scorerObjects,
+      ...(options.predictFn !== undefined ? { model: fromFunction(options.predictFn) } : {}),
+    },
+  );
+  const outDir = resolveOutDir(cwd, options.outDir);
+  const sinks: Sink[] = [];
+  const trackingUri =
+    options.mlflow === false
+      ? undefined
+      : typeof options.mlflow === 'object'
+        ? options.mlflow.trackingUri
+        : env.mlflowTrackingUri;
+  if (options.mlflow === true && trackingUri === undefined) {
+    throw new ConfigError('evaluate({mlflow: true}) needs MLFLOW_TRACKING_URI or {mlflow: {trackingUri}}', {
+      field: 'mlflow',
+    });
+  }
+  if (trackingUri !== undefined) {
+    sinks.push(createMlflowSink({ client: new MlflowClient({ trackingUri, env }), trackingUri, env }));
+  }
+  try {
+    const outcome = await runEvaluation({
+      rows: readDataset(source, { scan }),
+      dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
+      executor: createLocalExecutor({ pipeline, concurrency: options.concurrency ?? 16 }),
+      scorers: pipeline.scorers,
+      sinks,
+      outDir,
+      runName: options.runName ?? `evaluate-${new Date().toISOString().slice(0, 19)}`,
+      experiment: options.experiment ?? 'judgeflow',
+      params: {
+        concurrency: String(options.concurrency ?? 16),
+        scorers: JSON.stringify(pipeline.scorers.map((s) => s.name)),
+        ...(pipeline.model !== undefined ? { model: pipeline.model.name } : {}),
+      },
+      gates,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
+    });
+    const result: EvaluateResult = {
+      summary: outcome.summary,
+      metrics: outcome.summary.metrics,
+      outDir,
+      resultsPath: path.join(outDir, 'results.jsonl'),
+      summaryPath: path.join(outDir, 'summary.json'),
+      gatesPassed: outcome.gatesPassed,
+      pendingWrites: outcome.pendingWrites,
+    };
+    if (outcome.summary.mlflow !== undefined) result.mlflow = outcome.summary.mlflow;
+    return result;
+  } finally {
+    await pipeline.close();
+  }
+}

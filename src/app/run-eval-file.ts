@@ -1,0 +1,253 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Env } from '../config/env.js';
+import { type LoadedEvalFile, loadEvalFile } from '../config/load.js';
+import type { EvalFile } from '../config/schema.js';
+import { ConfigError } from '../core/errors.js';
+import type { RunEvent, Sink } from '../core/events.js';
+import type { Executor } from '../core/executor.js';
+import type { Scorer } from '../core/scorer.js';
+import { type DatasetSource, datasetInfo, readDataset, scanDataset } from '../datasets/index.js';
+import { createLocalExecutor } from '../executors/local.js';
+import { createRayExecutor } from '../executors/ray/index.js';
+import { createJudgeResolver } from '../judges/index.js';
+import { buildPipeline, buildScorers, type PipelinePlan } from '../runner/build.js';
+import { parseGate } from '../runner/gates.js';
+import type { RowPipeline } from '../runner/pipeline.js';
+import { type EvaluationOutcome, runEvaluation } from '../runner/run-evaluation.js';
+import { HttpRuntime } from '../runtime/index.js';
+import { scorerRegistry } from '../scorers/index.js';
+import {
+  createMlflowSink,
+  loadPromptTemplate,
+  MlflowClient,
+  mlflowDatasetSource,
+  resolveTrackingUri,
+} from '../sinks/mlflow/index.js';
+import { datasetSourceFromConfig } from './dataset-source.js';
+import { exitCodeFor } from './exit-codes.js';
+import { configParams } from './params.js';
+
+export interface RunOverrides {
+  out?: string;
+  concurrency?: number;
+  limit?: number;
+  sample?: number;
+  seed?: number;
+  failUnder?: string[];
+  maxErrors?: number;
+  maxCost?: number;
+  maxTokens?: number;
+  experiment?: string;
+  runName?: string;
+  /** Overrides `judge.model` (an MLflow-style URI). */
+  judgeModel?: string;
+}
+
+export type ExecutorChoice =
+  | { kind: 'local' }
+  | { kind: 'ray'; address?: string; workers: number; workerConcurrency: number; python?: string };
+
+export interface RunRequest {
+  evalPath: string;
+  overrides: RunOverrides;
+  mlflow: { enabled: boolean; trackingUri?: string };
+  executor: ExecutorChoice;
+  env: Env;
+  /** Working directory for the default output folder. */
+  cwd: string;
+  signal?: AbortSignal;
+  abortRows?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+  log: (line: string) => void;
+}
+
+export interface RunResponse {
+  outcome: EvaluationOutcome;
+  exitCode: number;
+}
+
+/** Applies command-line overrides to the eval file's values. */
+export function applyOverrides(config: EvalFile, overrides: RunOverrides): EvalFile {
+  const merged: EvalFile = { ...config };
+  if (overrides.concurrency !== undefined) merged.concurrency = overrides.concurrency;
+  if (overrides.limit !== undefined) merged.limit = overrides.limit;
+  if (overrides.sample !== undefined) merged.sample = overrides.sample;
+  if (overrides.seed !== undefined) merged.seed = overrides.seed;
+  if (overrides.maxErrors !== undefined) merged.max_errors = overrides.maxErrors;
+  if (overrides.maxCost !== undefined) merged.max_cost = overrides.maxCost;
+  if (overrides.maxTokens !== undefined) merged.max_tokens = overrides.maxTokens;
+  if (overrides.experiment !== undefined) merged.experiment = overrides.experiment;
+  if (overrides.runName !== undefined) merged.run_name = overrides.runName;
+  if (overrides.judgeModel !== undefined)
+    merged.judge = { ...(merged.judge ?? {}), model: overrides.judgeModel };
+  return merged;
+}
+
+/** `./judgeflow-runs/<timestamp>`; an existing non-empty folder is refused so runs never mix. */
+export function resolveOutDir(cwd: string, out: string | undefined, now = new Date()): string {
+  const dir =
+    out !== undefined
+      ? path.resolve(cwd, out)
+      : path.join(cwd, 'judgeflow-runs', now.toISOString().replace(/[:.]/g, '-'));
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new ConfigError(`output folder ${dir} already exists and is not empty; choose another --out`, {
+      field: 'out',
+    });
+  }
+  return dir;
+}
+
+/**
+ * `judgeflow run eval.yaml`: plan (load + validate config, one validation pass over the dataset) →
+ * execute (local pool or Ray) → aggregate → emit (files, MLflow). Invalid input throws before
+ * anything is written.
+ */
+export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
+  const loaded = await loadEvalFile(request.evalPath);
+  const config = applyOverrides(loaded.config, request.overrides);
+  const gates = [
+    ...Object.entries(config.fail_under ?? {}).map(([metric, threshold]) =>
+      parseGate(`${metric}=${threshold}`),
+    ),
+    ...(request.overrides.failUnder ?? []).map(parseGate),
+  ];
+  const registry = scorerRegistry();
+  for (const [i, entry] of config.scorers.entries()) {
+    registry.parse(entry, { file: loaded.path, field: `scorers[${i}]` });
+  }
+
+  // MLflow first (it may provide the dataset or the prompt), but nothing is written to it yet.
+  const tracking = request.mlflow.enabled
+    ? await resolveTrackingUri({
+        env: request.env,
+        home: request.env.home,
+        ...(request.mlflow.trackingUri !== undefined ? { flag: request.mlflow.trackingUri } : {}),
+        log: request.log,
+      })
+    : undefined;
+  const client =
+    tracking !== undefined ? new MlflowClient({ trackingUri: tracking.uri, env: request.env }) : undefined;
+
+  const extraParams: Record<string, string> = {};
+  if (
+    config.model !== undefined &&
+    'prompt' in config.model &&
+    config.model.prompt?.startsWith('prompts:/')
+  ) {
+    if (client === undefined) {
+      throw new ConfigError(
+        `model.prompt ${config.model.prompt} needs MLflow's prompt registry; remove --no-mlflow`,
+        {
+          file: loaded.path,
+          field: 'model.prompt',
+        },
+      );
+    }
+    const prompt = await loadPromptTemplate({ client, uri: config.model.prompt });
+    extraParams['prompt.uri'] = config.model.prompt;
+    extraParams['prompt.version'] = `${prompt.name}/${prompt.version}`;
+    config.model = { ...config.model, prompt: prompt.template };
+  }
+
+  const source: DatasetSource = await datasetSourceFromConfig(config.dataset, {
+    baseDir: loaded.baseDir,
+    file: loaded.path,
+    env: request.env,
+    ...(client !== undefined ? { mlflowRows: (name: string) => mlflowDatasetSource({ client, name }) } : {}),
+  });
+  const selection = {
+    ...(config.limit !== undefined ? { limit: config.limit } : {}),
+    ...(config.sample !== undefined ? { sample: { size: config.sample, seed: config.seed ?? 0 } } : {}),
+  };
+  const scan = await scanDataset(source, selection);
+  if (config.model === undefined && scan.rowsWithoutOutputs > 0) {
+    throw new ConfigError(
+      `${scan.rowsWithoutOutputs} of ${scan.rows} rows have no outputs and the eval file configures no model under test`,
+      { file: loaded.path, field: 'model' },
+    );
+  }
+  const outDir = resolveOutDir(request.cwd, request.overrides.out);
+  const concurrency = config.concurrency ?? 16;
+  const plan: PipelinePlan = {
+    baseDir: loaded.baseDir,
+    file: loaded.path,
+    scorers: config.scorers,
+    concurrency: request.executor.kind === 'ray' ? request.executor.workerConcurrency : concurrency,
+    ...(config.model !== undefined ? { model: config.model } : {}),
+    ...(config.judge !== undefined ? { judge: config.judge } : {}),
+  };
+  const runName =
+    config.run_name ??
+    `${path.basename(loaded.path, path.extname(loaded.path))}-${new Date().toISOString().slice(0, 19)}`;
+  const experiment = config.experiment ?? 'judgeflow';
+
+  let pipeline: RowPipeline | undefined;
+  let executor: Executor;
+  const scorersForAggregation: Array<Pick<Scorer, 'name' | 'aggregations'>> = [];
+  if (request.executor.kind === 'ray') {
+    executor = createRayExecutor({
+      plan,
+      env: request.env,
+      home: request.env.home,
+      runName,
+      workers: request.executor.workers,
+      workerConcurrency: request.executor.workerConcurrency,
+      ...(request.executor.address !== undefined ? { address: request.executor.address } : {}),
+      ...(request.executor.python !== undefined ? { python: request.executor.python } : {}),
+      log: request.log,
+    });
+    // The driver needs the scorers' names and aggregations (metrics are computed here); judge clients
+    // are lazy, so building the scorers makes no model call.
+    const judges = createJudgeResolver(plan.judge, { env: request.env, runtime: new HttpRuntime() });
+    scorersForAggregation.push(...(await buildScorers(plan, { env: request.env, judges })));
+    await judges.close();
+  } else {
+    pipeline = await buildPipeline(plan, { env: request.env });
+    scorersForAggregation.push(...pipeline.scorers);
+    executor = createLocalExecutor({ pipeline, concurrency });
+  }
+
+  const sinks: Sink[] = [];
+  if (client !== undefined && tracking !== undefined) {
+    sinks.push(createMlflowSink({ client, trackingUri: tracking.uri, env: request.env }));
+  }
+  try {
+    const outcome = await runEvaluation({
+      rows: readDataset(source, { scan }),
+      dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
+      executor,
+      scorers: scorersForAggregation,
+      sinks,
+      outDir,
+      runName,
+      experiment,
+      params: configParams(config, {
+        ...extraParams,
+        executor: request.executor.kind,
+        concurrency,
+        ...(request.executor.kind === 'ray'
+          ? {
+              'ray.workers': request.executor.workers,
+              'ray.worker_concurrency': request.executor.workerConcurrency,
+            }
+          : {}),
+      }),
+      evalFile: { path: loaded.path, text: loaded.text },
+      gates,
+      ...(config.max_errors !== undefined ? { maxErrors: config.max_errors } : {}),
+      budgets: {
+        ...(config.max_cost !== undefined ? { maxCostUsd: config.max_cost } : {}),
+        ...(config.max_tokens !== undefined ? { maxTokens: config.max_tokens } : {}),
+      },
+      ...(request.signal !== undefined ? { signal: request.signal } : {}),
+      ...(request.abortRows !== undefined ? { abortRows: request.abortRows } : {}),
+      ...(request.onEvent !== undefined ? { onEvent: request.onEvent } : {}),
+    });
+    return { outcome, exitCode: exitCodeFor(outcome) };
+  } finally {
+    await pipeline?.close();
+  }
+}
+
+export type { LoadedEvalFile };

@@ -1,0 +1,74 @@
+// The public API of the judgeflow package. Everything importable from 'judgeflow' is listed here.
+
+export { type EvaluateOptions, type EvaluateResult, evaluate } from './app/evaluate.js';
+export type { Env } from './config/env.js';
+export type {
+  DatasetConfig,
+  EvalFile,
+  JudgeConfig,
+  ModelConfig,
+  ModelRef,
+  ScorerEntry,
+} from './config/schema.js';
+export { evalFileSchema } from './config/schema.js';
+export {
+  ConfigError,
+  DatasetError,
+  JudgeflowError,
+  JudgeOutputError,
+  MissingComponentError,
+  MlflowError,
+  ProviderError,
+} from './core/errors.js';
+export type { DatasetInfo, RunEvent, RunStartInfo, Sink, SinkReport } from './core/events.js';
+export type { ExecuteOptions, Executor } from './core/executor.js';
+export {
+  type AssessmentSource,
+  type AssessmentSourceType,
+  errorFeedback,
+  type Feedback,
+  type FeedbackError,
+  type FeedbackValue,
+} from './core/feedback.js';
+export type { ChatMessage, JudgeClient, JudgeRequest, JudgeResponse } from './core/judge.js';
+export type { ModelUnderTest } from './core/model.js';
+export type { PredictContext, PredictFn } from './core/predict.js';
+export type { DatasetRow, EvalRecord, RecordInput, RowLocation } from './core/record.js';
+export type { FeedbackCounts, RowError, RowResult, RunStatus, RunSummary } from './core/result.js';
+export type {
+  Aggregation,
+  PartialFeedback,
+  ScoreResult,
+  Scorer,
+  ScorerArgs,
+  ScorerKind,
+} from './core/scorer.js';
+export type { RowTrace, Span, SpanHandle, SpanType, StartSpanOptions } from './core/span.js';
+export type { TokenUsage, Usage } from './core/usage.js';
+export type { DatasetSource } from './datasets/index.js';
+export {
+  Completeness,
+  Correctness,
+  contains,
+  Equivalence,
+  ExpectationsGuidelines,
+  exactMatch,
+  Fluency,
+  Guidelines,
+  jsonSchema,
+  jsonValid,
+  latency,
+  length,
+  levenshtein,
+  makeJudge,
+  RelevanceToInput,
+  RelevanceToQuery,
+  RetrievalGroundedness,
+  RetrievalRelevance,
+  RetrievalSufficiency,
+  regex,
+  Safety,
+  Summarization,
+  scorer,
+  tokenCount,
+} from './scorers/index.js';
