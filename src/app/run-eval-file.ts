@@ -10,7 +10,7 @@ import type { Scorer } from '../core/scorer.js';
 import { type DatasetSource, datasetInfo, readDataset, scanDataset } from '../datasets/index.js';
 import { createLocalExecutor } from '../executors/local.js';
 import { createRayExecutor } from '../executors/ray/index.js';
-import { createJudgeResolver } from '../judges/index.js';
+import { createJudgeResolver, defaultJudgeModel } from '../judges/index.js';
 import { buildPipeline, buildScorers, type PipelinePlan } from '../runner/build.js';
 import { parseGate } from '../runner/gates.js';
 import type { RowPipeline } from '../runner/pipeline.js';
@@ -177,6 +177,11 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
     ...(config.model !== undefined ? { model: config.model } : {}),
     ...(config.judge !== undefined ? { judge: config.judge } : {}),
   };
+  if (request.executor.kind === 'ray') {
+    // Resolve the default judge here, on the driver: a worker whose environment lacks OPENAI_API_KEY
+    // must not silently pick a different judge than the one the run reports.
+    plan.judge = { ...(plan.judge ?? {}), model: defaultJudgeModel(plan.judge, request.env) };
+  }
   const runName =
     config.run_name ??
     `${path.basename(loaded.path, path.extname(loaded.path))}-${new Date().toISOString().slice(0, 19)}`;

@@ -1,15 +1,34 @@
 import { Command, CommanderError } from 'commander';
-import { registerDatasetCommands } from './commands/datasets.js';
-import { registerJudgeCommands } from './commands/judge.js';
-import { registerMlflowCommands } from './commands/mlflow.js';
-import { registerPromptCommands } from './commands/prompts.js';
-import { registerRayCommands } from './commands/ray.js';
-import { registerRunCommand } from './commands/run.js';
-import { registerSchemaCommand } from './commands/schema.js';
-import { registerSetupCommand } from './commands/setup.js';
-import { registerValidateCommand } from './commands/validate.js';
 import { reportError } from './report-error.js';
 import { judgeflowVersion } from './version.js';
+
+type Register = (program: Command, setExitCode: (code: number) => void) => void;
+
+/**
+ * Each top-level command and the module that registers it. Only the modules a command line needs are
+ * imported, so `judgeflow run` does not pay for loading the Ray, MLflow-admin and judge-server code.
+ */
+const COMMAND_MODULES: Record<string, () => Promise<Register[]>> = {
+  run: async () => [(await import('./commands/run.js')).registerRunCommand],
+  validate: async () => [(await import('./commands/validate.js')).registerValidateCommand],
+  setup: async () => [(await import('./commands/setup.js')).registerSetupCommand],
+  schema: async () => [(await import('./commands/schema.js')).registerSchemaCommand],
+  mlflow: async () => [(await import('./commands/mlflow.js')).registerMlflowCommands],
+  datasets: async () => [(await import('./commands/datasets.js')).registerDatasetCommands],
+  prompts: async () => [(await import('./commands/prompts.js')).registerPromptCommands],
+  'serve-judge': async () => [(await import('./commands/judge.js')).registerJudgeCommands],
+  submit: async () => [(await import('./commands/ray.js')).registerRayCommands],
+  jobs: async () => [(await import('./commands/ray.js')).registerRayCommands],
+};
+
+async function registrations(argv: string[]): Promise<Register[]> {
+  const command = argv[2];
+  const one = command !== undefined ? COMMAND_MODULES[command] : undefined;
+  if (one !== undefined) return one();
+  // help, --version or an unknown command: register everything so help lists it all
+  const all = await Promise.all(Object.values(COMMAND_MODULES).map((load) => load()));
+  return [...new Set(all.flat())];
+}
 
 /**
  * The composition root: builds the command tree and runs it. Returns the exit code instead of
@@ -27,16 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     .version(judgeflowVersion())
     .showHelpAfterError()
     .exitOverride();
-  registerRunCommand(program, setExitCode);
-  registerValidateCommand(program, setExitCode);
-  registerSetupCommand(program, setExitCode);
-  registerSchemaCommand(program, setExitCode);
-  registerMlflowCommands(program, setExitCode);
-  registerDatasetCommands(program, setExitCode);
-  registerPromptCommands(program, setExitCode);
-  registerJudgeCommands(program, setExitCode);
-  registerRayCommands(program, setExitCode);
   try {
+    for (const register of await registrations(argv)) register(program, setExitCode);
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { ExecuteOptions, Executor } from '../core/executor.js';
 import type { DatasetRow } from '../core/record.js';
 import type { RowResult } from '../core/result.js';
@@ -14,6 +15,9 @@ export function createLocalExecutor(options: { pipeline: RowPipeline; concurrenc
     async execute(rows: AsyncIterable<DatasetRow>, execute: ExecuteOptions): Promise<void> {
       const iterator = rows[Symbol.asyncIterator]();
       const rowSignal = execute.abortRows ?? new AbortController().signal;
+      // every row in flight listens on the same signal; lift Node's leak warning (meant for listeners
+      // that pile up without bound, which these do not: at most `concurrency` at a time)
+      setMaxListeners(0, rowSignal);
       let done = false;
       let failure: unknown;
 

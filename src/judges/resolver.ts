@@ -1,5 +1,6 @@
 import type { ModelRef } from '../config/schema.js';
 import type { JudgeClient, JudgeResponse } from '../core/judge.js';
+import type { LocalModel } from './local-model.js';
 import type { JudgeCost } from './prices.js';
 
 /**
@@ -22,6 +23,12 @@ export interface JudgeResolver {
    * doubles may leave it out.
    */
   cost?(client: JudgeClient, response: JudgeResponse): JudgeCost | undefined;
+  /**
+   * The loaded local model for a GGUF path (default: the default local judge's), shared with the local
+   * judge clients — so a run whose model under test is the same local model keeps one instance and one
+   * queue. Loaded on first call; closed with the resolver. Optional so that test doubles may leave it out.
+   */
+  localModel?(modelPath?: string): Promise<LocalModel>;
   close(): Promise<void>;
 }
 

@@ -2,11 +2,11 @@ import type { Env } from '../config/env.js';
 import type { JudgeConfig, ModelConfig, ScorerEntry } from '../config/schema.js';
 import type { ModelUnderTest } from '../core/model.js';
 import type { Scorer } from '../core/scorer.js';
-import { createJudgeResolver } from '../judges/index.js';
+import { createJudgeResolver, localModelFactory } from '../judges/index.js';
 import type { JudgeResolver } from '../judges/resolver.js';
 import { createModel } from '../models/index.js';
 import { HttpRuntime } from '../runtime/index.js';
-import { scorerRegistry } from '../scorers/index.js';
+import { bindJudges, scorerRegistry } from '../scorers/index.js';
 import type { RowPipeline } from './pipeline.js';
 
 /**
@@ -58,9 +58,10 @@ export async function buildScorers(
 export async function buildPipeline(plan: PipelinePlan, options: BuildOptions): Promise<RowPipeline> {
   const ownsRuntime = options.runtime === undefined;
   const runtime = options.runtime ?? new HttpRuntime();
-  const judges = createJudgeResolver(plan.judge, { env: options.env, runtime });
+  const judges = createJudgeResolver(plan.judge, { env: options.env, runtime, baseDir: plan.baseDir });
   const scorers = await buildScorers(plan, { env: options.env, judges });
-  scorers.push(...(options.extraScorers ?? []));
+  // library scorer objects (Correctness(), makeJudge(...)) use this run's judges and `judge:` settings
+  scorers.push(...bindJudges(options.extraScorers ?? [], judges));
   const model =
     options.model ??
     (plan.model !== undefined
@@ -68,6 +69,7 @@ export async function buildPipeline(plan: PipelinePlan, options: BuildOptions): 
           baseDir: plan.baseDir,
           env: options.env,
           runtime,
+          localFactory: localModelFactory(judges),
           ...(plan.concurrency !== undefined ? { concurrency: plan.concurrency } : {}),
         })
       : undefined);

@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { readEnv } from '../../config/env.js';
+import { defaultLocalJudgePath } from '../../judges/create-judge-resolver.js';
+import { serveJudge } from '../../judges/serve-judge.js';
+import { reportError } from '../report-error.js';
+import { type CommandIo, processIo } from './run.js';
+
+export interface ServeJudgeCliOptions {
+  /** GGUF file; default JUDGEFLOW_JUDGE_MODEL, else the model `judgeflow setup` installed. */
+  model?: string;
+  port: number;
+  host: string;
+  threads?: number;
+  contextSize?: number;
+  maxQueue?: number;
+}
+
+/**
+ * `judgeflow serve-judge`: serves a local GGUF model as an OpenAI-compatible judge until Ctrl-C (or
+ * `stop`, for tests), then closes it. Exit code 0 after a clean stop, 2 when the model is missing.
+ */
+export async function serveJudgeCommand(
+  options: ServeJudgeCliOptions,
+  io: CommandIo,
+  stop?: AbortSignal,
+): Promise<number> {
+  const env = readEnv(io.env, io.cwd);
+  const modelPath = options.model ?? defaultLocalJudgePath(env);
+  try {
+    const server = await serveJudge({
+      modelPath,
+      port: options.port,
+      host: options.host,
+      log: (line) => io.stderr.write(`${line}\n`),
+      ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
+      ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+    });
+    io.stdout.write(`judge server at ${server.baseUrl} (model ${modelPath})\n`);
+    io.stdout.write(
+      `use it as: judge: { model: { provider: openai-compatible, base_url: ${server.baseUrl}, model: local }, concurrency: 2 }\n`,
+    );
+    const stopped = new Promise<void>((resolve) => {
+      const removeInterrupt = io.onInterrupt?.(() => {
+        removeInterrupt?.();
+        resolve();
+      });
+      stop?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const failed = server.ready.then(
+      () => new Promise<never>(() => undefined),
+      (error: unknown) => Promise.reject(error),
+    );
+    try {
+      await Promise.race([stopped, failed]);
+    } finally {
+      await server.close();
+    }
+    return 0;
+  } catch (error) {
+    return reportError(error, io.stderr);
+  }
+}
+
+export function registerJudgeCommands(program: Command, setExitCode: (code: number) => void): void {
+  const integer = (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`expected a whole number, got "${value}"`);
+    return parsed;
+  };
+  program
+    .command('serve-judge')
+    .description(
+      'serve a local GGUF model as an OpenAI-compatible judge (/v1/chat/completions, /v1/models, /health)',
+    )
+    .option('--model <file>', 'GGUF model file (default: the model judgeflow setup installs)')
+    .option('--port <port>', 'port to listen on (0: a free one)', integer, 8080)
+    .option('--host <host>', 'address to bind (default loopback only)', '127.0.0.1')
+    .option('--threads <n>', 'CPU threads for the model (default: cores - 1, at most 4)', integer)
+    .option('--context-size <tokens>', 'context size in tokens (default 4096)', integer)
+    .option('--max-queue <n>', 'requests allowed to wait before answering 503 (default 16)', integer)
+    .action(async (options: ServeJudgeCliOptions) => {
+      setExitCode(await serveJudgeCommand(options, processIo()));
+    });
+}

@@ -1,0 +1,103 @@
+import { type Env, readSecret } from '../config/env.js';
+import { ConfigError, ProviderError } from '../core/errors.js';
+import type { JudgeClient, JudgeRequest, JudgeResponse } from '../core/judge.js';
+import type { EndpointOptions } from '../runtime/http-endpoint.js';
+import type { HttpRuntime } from '../runtime/http-runtime.js';
+import {
+  type ChatCompletionRequest,
+  chatCompletionResponseSchema,
+  chatCompletionText,
+  chatCompletionUsage,
+  estimateChatTokens,
+} from '../runtime/openai-chat.js';
+import { type CompatibleJudgeRef, judgeModelUri, type OpenAiJudgeRef } from './model-ref.js';
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+const OPENAI_KEY_ENV = 'OPENAI_API_KEY';
+
+export interface HttpJudgeClientOptions {
+  ref: OpenAiJudgeRef | CompatibleJudgeRef;
+  env: Env;
+  runtime: HttpRuntime;
+  /** Endpoint tuning from `judge:` (timeout, retries, concurrency, rpm/tpm). */
+  endpoint?: EndpointOptions;
+  /** Config field for error messages. */
+  field?: string;
+}
+
+/**
+ * A judge behind an OpenAI-compatible `/chat/completions` endpoint: OpenAI itself, vLLM, llama.cpp's
+ * server, Ollama or `judgeflow serve-judge`. The verdict is asked for with the standard
+ * `response_format: {type: "json_schema", json_schema: {name, schema, strict: true}}` — never vLLM's
+ * removed `guided_*` fields, which newer servers ignore silently. Retries, backoff, adaptive concurrency
+ * and rpm/tpm budgets are the HTTP runtime's: endpoints are shared per base URL, so every scorer using
+ * the same judge server shares its limits.
+ */
+export function createHttpJudgeClient(options: HttpJudgeClientOptions): JudgeClient {
+  const { ref, env } = options;
+  const field = options.field ?? 'judge.model';
+  const isOpenAi = ref.provider === 'openai';
+  const baseUrl = ref.baseUrl ?? env.openaiBaseUrl ?? OPENAI_BASE_URL;
+  const keyEnv = ref.apiKeyEnv ?? (isOpenAi ? OPENAI_KEY_ENV : undefined);
+  const apiKey = readSecret(env, keyEnv);
+  if (keyEnv !== undefined && apiKey === undefined) {
+    throw new ConfigError(`${field}: environment variable ${keyEnv} (the judge's API key) is not set`, {
+      field,
+    });
+  }
+  const endpointOptions: EndpointOptions = { ...(options.endpoint ?? {}) };
+  if (apiKey !== undefined)
+    endpointOptions.headers = { ...endpointOptions.headers, authorization: `Bearer ${apiKey}` };
+  const endpoint = options.runtime.endpoint(baseUrl, endpointOptions);
+  const limitsTokens = options.endpoint?.tokensPerMinute !== undefined;
+  const modelUri = judgeModelUri(ref);
+
+  return {
+    modelUri,
+    async complete(request: JudgeRequest): Promise<JudgeResponse> {
+      const body: ChatCompletionRequest = {
+        model: ref.model,
+        messages: request.messages,
+        temperature: request.temperature,
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: request.schemaName, schema: request.schema, strict: true },
+        },
+      };
+      // OpenAI deprecated max_tokens (reasoning models reject it); other servers know max_tokens best.
+      if (isOpenAi) body.max_completion_tokens = request.maxTokens;
+      else body.max_tokens = request.maxTokens;
+      const response = await endpoint.postJson('/chat/completions', body, {
+        schema: chatCompletionResponseSchema,
+        signal: request.signal,
+        estimatedTokens: limitsTokens ? estimateChatTokens(request.messages, request.maxTokens) : undefined,
+      });
+      const choice = response.data.choices[0];
+      const text = chatCompletionText(response.data);
+      if (text === undefined) {
+        const refusal = choice?.message.refusal;
+        throw new ProviderError({
+          message: `judge ${modelUri} returned no text${typeof refusal === 'string' ? ` (refusal: ${refusal.slice(0, 200)})` : ''}${choice?.finish_reason ? ` (finish_reason ${choice.finish_reason})` : ''}`,
+          url: `${endpoint.baseUrl}/chat/completions`,
+          kind: 'invalid_response',
+          retryable: false,
+          attempts: response.attempts,
+          bodyExcerpt: JSON.stringify(response.data).slice(0, 500),
+          ...(response.requestId !== undefined ? { requestId: response.requestId } : {}),
+        });
+      }
+      const result: JudgeResponse = {
+        text,
+        model: response.data.model ?? ref.model,
+        usage: chatCompletionUsage(response.data),
+        latencyMs: response.latencyMs,
+        attempts: response.attempts,
+      };
+      if (response.requestId !== undefined) result.requestId = response.requestId;
+      if (typeof choice?.finish_reason === 'string') result.finishReason = choice.finish_reason;
+      return result;
+    },
+    // The runtime owns the connection pools (shared with other clients of the same server).
+    close: async () => undefined,
+  };
+}

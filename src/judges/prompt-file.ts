@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { JudgeflowError } from '../core/errors.js';
+import type { ChatMessage } from '../core/judge.js';
+import { renderTemplate, templateVariables } from '../core/template.js';
+import { type VerdictType, verdictTypeSchema } from './verdict.js';
+
+/**
+ * A judge prompt is data: one YAML file per judge in `src/judges/prompts/` (shipped as
+ * `dist/judges/prompts/`), holding the system text, the user template and the verdict type. Adding a
+ * built-in judge is adding one of these files plus a small scorer that fills its variables.
+ */
+export const judgePromptSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().min(1),
+    /** The verdict's value type; custom judges take theirs from `makeJudge({valueType})` instead. */
+    verdict: verdictTypeSchema.optional(),
+    system: z.string().min(1),
+    user: z.string().min(1),
+  })
+  .strict();
+
+export interface JudgePrompt {
+  name: string;
+  description: string;
+  verdict: VerdictType | undefined;
+  system: string;
+  user: string;
+  /** Every `{{ variable }}` the two templates use. */
+  variables: string[];
+}
+
+/** The file extension of prompt files. */
+export const PROMPT_EXTENSION = '.yaml';
+
+/** Where the prompt files live: next to this module, in `src/` and in `dist/` alike. */
+export function promptDirectory(): string {
+  return fileURLToPath(new URL('./prompts/', import.meta.url));
+}
+
+/** Reads and validates `prompts/<name>.yaml`. A broken file is a packaging bug: it throws at scorer build. */
+export function loadJudgePrompt(name: string, directory: string = promptDirectory()): JudgePrompt {
+  const file = `${directory}${name}${PROMPT_EXTENSION}`;
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new JudgeflowError(`cannot read judge prompt ${file}`, { cause });
+  }
+  const parsed = judgePromptSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new JudgeflowError(
+      `judge prompt ${file}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim(),
+      { cause: parsed.error },
+    );
+  }
+  const prompt = parsed.data;
+  return {
+    name: prompt.name,
+    description: prompt.description,
+    verdict: prompt.verdict,
+    system: prompt.system.trim(),
+    user: prompt.user.trim(),
+    variables: [...new Set([...templateVariables(prompt.system), ...templateVariables(prompt.user)])],
+  };
+}
+
+/**
+ * The chat messages for one judge call. Values are inserted once and never re-scanned, so text inside
+ * a response that looks like `{{ reference }}` stays literal text.
+ */
+export function renderJudgePrompt(prompt: JudgePrompt, variables: Record<string, string>): ChatMessage[] {
+  return [
+    { role: 'system', content: renderTemplate(prompt.system, variables) },
+    { role: 'user', content: renderTemplate(prompt.user, variables) },
+  ];
+}
