@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requirePythonEnv, venvBin } from '../../../src/setup/python-env.js';
@@ -77,15 +78,22 @@ export async function startRayHead(options: { home?: string } = {}): Promise<Ray
       await stop();
       throw new Error(`the Ray dashboard did not answer within 180s:\n${log.join('').slice(-3000)}`);
     }
-    try {
-      const response = await fetch(`${dashboardUrl}/api/version`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) break;
-    } catch {
-      // not up yet
-    }
+    if ((await httpStatus(`${dashboardUrl}/api/version`)) === 200) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   return { address, dashboardUrl, python, stop };
+}
+
+/** GET without keep-alive (no pooled socket outlives the head); 0 when nothing answers. */
+function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const request = http.get(url, { agent: false, timeout: 2000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('timeout', () => request.destroy());
+    request.on('error', () => resolve(0));
+  });
 }
 
 async function distinctFreePorts(count: number): Promise<number[]> {
@@ -98,7 +106,9 @@ async function stopHead(child: ChildProcess, tempDir: string): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 45_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 45_000)))]);
+    clearTimeout(timer);
   }
   // Anything left that belongs to this head (its temp dir is in every command line): by pid.
   for (const pid of processesMentioning(tempDir)) {

@@ -1,0 +1,173 @@
+"""judgeflow's Ray bridge: ``python -m judgeflow_ray.bridge --address ... --workers N --concurrency K ...``.
+
+Started by the judgeflow CLI (``--executor ray``). It connects to a Ray cluster, starts N named async
+actors (fractional CPU), each hosting one Node worker that runs judgeflow's per-row pipeline with K
+rows in flight, and relays JSON lines:
+
+  stdin  (from the CLI): hello, then row lines, then end (finish and exit) or abort (stop now)
+  stdout (to the CLI):   ready | fatal, then result / notice lines as rows finish, then done | fatal
+
+stdout carries nothing else: fd 1 is redirected to stderr at start-up (Ray prints worker logs to the
+driver's stdout), and the protocol goes through a private duplicate of the original fd.
+
+Dispatch, faults and restarts: dispatcher.py.
+
+Faults: when a Node worker or a whole actor process dies, its unfinished rows are re-queued and the
+worker is restarted (Ray restarts the actor; the actor respawns Node), at most ``--max-restarts``
+times per worker; beyond that, or when a worker fails to start at all, the bridge prints a fatal line
+and exits 1. Result lines are deduplicated by row id, so a row is reported once.
+"""
+
+import argparse
+import json
+import logging
+import os
+import queue
+import signal
+import sys
+import threading
+
+from judgeflow_ray import PROTOCOL_VERSION
+from judgeflow_ray.dispatcher import Aborted, Dispatcher, Fatal, first_line
+
+LOG = logging.getLogger("judgeflow-bridge")
+# Set by Ray's job supervisor for a job's entrypoint (and inherited by this bridge): ray.init() then
+# picks up the job's runtime_env, whose working_dir every actor already shares.
+JOB_CONFIG_ENV = "RAY_JOB_CONFIG_JSON_ENV_VAR"
+
+
+class ProtocolOut:
+    """The bridge's stdout, reserved for protocol lines."""
+
+    def __init__(self):
+        self._fd = os.dup(1)
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+        self._lock = threading.Lock()
+
+    def line(self, message):
+        self.raw(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+
+    def raw(self, data):
+        if not data.endswith(b"\n"):
+            data += b"\n"
+        with self._lock:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+
+
+def read_stdin(inbox):
+    for line in sys.stdin.buffer:
+        line = line.strip()
+        if line:
+            inbox.put(line)
+    inbox.put(None)
+
+
+def rewrite_base_dir(hello, working_dir, in_job):
+    """Workers resolve a relative baseDir against their own working directory (where Ray unpacked it)."""
+    plan = hello.get("plan") or {}
+    base = plan.get("baseDir")
+    if not isinstance(base, str):
+        return hello
+    anchor = os.getcwd() if in_job else working_dir
+    if anchor is not None:
+        relative = os.path.relpath(os.path.abspath(base), os.path.abspath(anchor))
+        if not relative.startswith(".."):
+            plan = dict(plan, baseDir=relative)
+    return dict(hello, plan=plan)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m judgeflow_ray.bridge")
+    parser.add_argument("--address", required=True, help="auto, HOST:PORT, or ray://HOST:PORT")
+    parser.add_argument("--workers", type=int, required=True)
+    parser.add_argument("--concurrency", type=int, required=True, help="rows in flight per worker (K)")
+    parser.add_argument("--run-name", required=True)
+    parser.add_argument("--worker-command", required=True, help="JSON array: the Node worker command")
+    parser.add_argument("--num-cpus", type=float, default=0.25)
+    parser.add_argument("--max-restarts", type=int, default=3)
+    parser.add_argument("--start-timeout", type=float, default=180.0)
+    parser.add_argument("--namespace", default="judgeflow")
+    parser.add_argument("--working-dir", help="shipped as the Ray working_dir when not inside a Ray job")
+    parser.add_argument("--exclude", action="append", default=[], help="working_dir exclude pattern")
+    args = parser.parse_args(argv)
+    args.worker_command = json.loads(args.worker_command)
+    if args.workers < 1 or args.concurrency < 1:
+        parser.error("--workers and --concurrency must be at least 1")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = ProtocolOut()
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="judgeflow-bridge: %(message)s")
+    # Ctrl-C in the terminal is the CLI's to handle (it drains, then closes our stdin); SIGTERM stops now.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def on_term(_signum, _frame):
+        raise Aborted()
+
+    signal.signal(signal.SIGTERM, on_term)
+
+    inbox = queue.Queue()
+    threading.Thread(target=read_stdin, args=(inbox,), daemon=True).start()
+    dispatcher = None
+    ray = None
+    try:
+        first = inbox.get()
+        if first is None:
+            return 130
+        try:
+            hello = json.loads(first)
+        except ValueError:
+            raise Fatal("protocol", f"expected a hello line first, got: {first[:200]!r}")
+        if hello.get("type") != "hello":
+            raise Fatal("protocol", f"expected a hello line first, got: {first[:200]!r}")
+        if hello.get("protocol") != PROTOCOL_VERSION:
+            raise Fatal(
+                "version_mismatch",
+                f"bridge speaks protocol {PROTOCOL_VERSION}, driver {hello.get('protocol')}; "
+                "use the same judgeflow version on the driver and in the worker image",
+            )
+        try:
+            import ray as ray_module
+        except ImportError as error:
+            raise Fatal("connect", f"cannot import ray in {sys.executable}: {error} (run `judgeflow setup`)")
+        ray = ray_module
+        in_job = JOB_CONFIG_ENV in os.environ
+        init = dict(address=args.address, namespace=args.namespace, logging_level=logging.WARNING)
+        if not in_job:
+            init["job_config"] = ray.job_config.JobConfig(metadata={"job_name": f"judgeflow {args.run_name}"})
+            if args.working_dir:
+                init["runtime_env"] = {"working_dir": args.working_dir, "excludes": args.exclude}
+        try:
+            ray.init(**init)
+        except Exception as error:
+            raise Fatal("connect", f"cannot connect to the Ray cluster at {args.address}: {first_line(error)}")
+        hello = rewrite_base_dir(hello, args.working_dir, in_job)
+        hello_line = json.dumps(hello, separators=(",", ":")).encode() + b"\n"
+        dispatcher = Dispatcher(args, out, inbox, ray, hello_line)
+        dispatcher.run()
+        return 0
+    except Fatal as fatal:
+        out.line({"type": "fatal", "code": fatal.code, "message": fatal.message})
+        LOG.error("%s", fatal.message)
+        return 1
+    except Aborted:
+        LOG.info("stopping: the driver aborted the run")
+        return 130
+    finally:
+        if dispatcher is not None:
+            dispatcher.kill_actors()
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown (Ray's atexit shutdown can take seconds); actors are already killed and
+    # fate-share with this driver anyway.
+    os._exit(code)

@@ -1,0 +1,32 @@
+import { JudgeflowError } from '../../core/errors.js';
+
+/** Why a Ray run could not go on. */
+export type RayFailure =
+  /** The worker's judgeflow version or protocol differs from the driver's. */
+  | 'version_mismatch'
+  /** A line that does not follow the protocol. */
+  | 'protocol'
+  /** A Node worker failed during start-up (bad command, pipeline could not be built). */
+  | 'worker_start'
+  /** A worker died more often than its restart budget allows. */
+  | 'worker_crash_loop'
+  /** Actors could not be scheduled in time (cluster resources). */
+  | 'scheduling'
+  /** The bridge could not reach the Ray cluster (or has no `ray` installed). */
+  | 'connect'
+  /** The bridge process itself failed or exited unexpectedly. */
+  | 'bridge_exit'
+  | 'internal';
+
+/** A Ray run failed; `failure` says how, the message says what to do. Exit code 1. */
+export class RayExecutorError extends JudgeflowError {
+  override readonly name = 'RayExecutorError';
+  readonly failure: RayFailure;
+  /** The last lines the bridge wrote to stderr, for diagnosis. */
+  readonly stderrTail: string | undefined;
+  constructor(options: { failure: RayFailure; message: string; stderrTail?: string; cause?: unknown }) {
+    super(options.message, { cause: options.cause });
+    this.failure = options.failure;
+    this.stderrTail = options.stderrTail;
+  }
+}
