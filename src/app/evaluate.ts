@@ -119,9 +119,8 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       field: 'mlflow',
     });
   }
-  if (trackingUri !== undefined) {
-    sinks.push(createMlflowSink({ client: new MlflowClient({ trackingUri, env }), trackingUri, env }));
-  }
+  const client = trackingUri !== undefined ? new MlflowClient({ trackingUri, env }) : undefined;
+  if (client !== undefined) sinks.push(createMlflowSink({ client, trackingUri: trackingUri as string, env }));
   try {
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
@@ -154,5 +153,6 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     return result;
   } finally {
     await pipeline.close();
+    await client?.close();
   }
 }

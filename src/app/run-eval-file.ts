@@ -12,7 +12,7 @@ import { createLocalExecutor } from '../executors/local.js';
 import { createRayExecutor } from '../executors/ray/index.js';
 import { createJudgeResolver, defaultJudgeModel } from '../judges/index.js';
 import { buildPipeline, buildScorers, type PipelinePlan } from '../runner/build.js';
-import { parseGate } from '../runner/gates.js';
+import { type Gate, parseGate } from '../runner/gates.js';
 import type { RowPipeline } from '../runner/pipeline.js';
 import { type EvaluationOutcome, runEvaluation } from '../runner/run-evaluation.js';
 import { HttpRuntime } from '../runtime/index.js';
@@ -128,7 +128,21 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
     : undefined;
   const client =
     tracking !== undefined ? new MlflowClient({ trackingUri: tracking.uri, env: request.env }) : undefined;
+  try {
+    return await planAndRun(request, loaded, config, gates, tracking, client);
+  } finally {
+    await client?.close();
+  }
+}
 
+async function planAndRun(
+  request: RunRequest,
+  loaded: LoadedEvalFile,
+  config: EvalFile,
+  gates: Gate[],
+  tracking: { uri: string } | undefined,
+  client: MlflowClient | undefined,
+): Promise<RunResponse> {
   const extraParams: Record<string, string> = {};
   if (
     config.model !== undefined &&

@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { readEnv } from '../../../src/config/env.js';
 import { packageRoot } from '../../../src/core/paths.js';
+import { requirePythonEnv, venvBin } from '../../../src/setup/python-env.js';
 import {
   mlflowServerArgs,
   spawnMlflowServer,
   stopProcessGroup,
   waitForMlflowHealth,
 } from '../../../src/sinks/mlflow/server.js';
-import { requirePythonEnv, venvBin } from '../../../src/setup/python-env.js';
 import { freePort } from '../../helpers/free-port.js';
 
 export interface TestMlflowServer {
@@ -64,11 +64,13 @@ export async function startMlflowServer(
       host: '127.0.0.1',
       port,
       // Light on the shared 2-core machine; the tests do not need more.
-      workers: options.workers ?? 2,
+      workers: options.workers ?? 1,
       extra: options.extraArgs ?? [],
     }),
     logFile,
-    env: { ...process.env, ...(options.env ?? {}) },
+    // No background job runner (scheduled judges, prompt optimization): the tests use none of it,
+    // and it is four more Python processes per server.
+    env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', ...(options.env ?? {}) },
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${bin}`);

@@ -1,0 +1,31 @@
+export {
+  isNotFound,
+  MlflowClient,
+  type PromptVersion,
+  type SearchTracesOptions,
+  type SpanIngest,
+} from './client.js';
+export {
+  fromMlflowRecord,
+  mlflowDatasetSource,
+  pushDataset,
+  requireDataset,
+  toMlflowRecord,
+} from './datasets.js';
+export { type MlflowAuth, MlflowHttp, type MlflowHttpOptions, mlflowAuthFromEnv } from './http.js';
+export { chunkLogBatch, mlflowLimits, truncate } from './limits.js';
+export { loadPromptTemplate, type PromptUri, parsePromptUri } from './prompts.js';
+export {
+  type MlflowServerRecord,
+  type MlflowServerStatus,
+  type MlflowUpResult,
+  mlflowDown,
+  mlflowStatus,
+  mlflowUp,
+  resolveTrackingUri,
+  type TrackingTarget,
+} from './server.js';
+export { createMlflowSink, isOutage, type MlflowSinkOptions, mlflowRunUrl } from './sink.js';
+export { type SyncReport, syncSpool } from './sync.js';
+export { buildTraceJob, missingAssessments, type TraceContext, type TraceJob } from './trace-job.js';
+export type * from './wire.js';
