@@ -214,7 +214,7 @@ class MlflowSink implements Sink {
             url: mlflowRunUrl(this.#client.trackingUri, state.experiment_id, state.run_id),
           }
         : undefined;
-    const metrics = Object.entries(summary.metrics)
+    const metrics = Object.entries({ ...summary.metrics, ...usageMetrics(summary) })
       .filter(([, value]) => Number.isFinite(value))
       .map(([key, value]) => ({ key, value, timestamp: this.#now(), step: 0 }));
     const dataset = info.dataset;
@@ -512,4 +512,23 @@ function safeUser(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * Token and cost totals as run metrics (`usage/...`), only for runs that called a model or a judge:
+ * a run on recorded outputs with code scorers logs exactly the metrics Python's evaluate would.
+ */
+export function usageMetrics(summary: RunSummary): Record<string, number> {
+  const { model, judge, cost_usd: cost } = summary.usage;
+  if (model.calls === 0 && judge.calls === 0) return {};
+  return {
+    'usage/model_input_tokens': model.input_tokens,
+    'usage/model_output_tokens': model.output_tokens,
+    'usage/model_calls': model.calls,
+    'usage/judge_input_tokens': judge.input_tokens,
+    'usage/judge_output_tokens': judge.output_tokens,
+    'usage/judge_calls': judge.calls,
+    'usage/total_tokens': model.total_tokens + judge.total_tokens,
+    'usage/cost_usd': cost,
+  };
 }
