@@ -63,6 +63,7 @@ describe.skipIf(!haveBrowser)('MLflow UI', () => {
     await page.getByText(runName).first().waitFor({ timeout: 120_000 });
     await page.getByText(runName).first().click();
     await page.getByText('What is the capital of France?').first().waitFor({ timeout: 120_000 });
+    // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text a user sees
     const text = await page.locator('body').innerText();
     for (const expected of [
       '"question": "What is the capital of France?"',
