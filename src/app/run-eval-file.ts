@@ -9,7 +9,6 @@ import type { Executor } from '../core/executor.js';
 import type { Scorer } from '../core/scorer.js';
 import { type DatasetSource, datasetInfo, readDataset, scanDataset } from '../datasets/index.js';
 import { createLocalExecutor } from '../executors/local.js';
-import { createRayExecutor } from '../executors/ray/index.js';
 import { createJudgeResolver, defaultJudgeModel } from '../judges/index.js';
 import { buildPipeline, buildScorers, type PipelinePlan } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
@@ -17,13 +16,7 @@ import type { RowPipeline } from '../runner/pipeline.js';
 import { type EvaluationOutcome, runEvaluation } from '../runner/run-evaluation.js';
 import { HttpRuntime } from '../runtime/index.js';
 import { scorerRegistry } from '../scorers/index.js';
-import {
-  createMlflowSink,
-  loadPromptTemplate,
-  MlflowClient,
-  mlflowDatasetSource,
-  resolveTrackingUri,
-} from '../sinks/mlflow/index.js';
+import type { MlflowClient } from '../sinks/mlflow/index.js';
 import { datasetSourceFromConfig } from './dataset-source.js';
 import { exitCodeFor } from './exit-codes.js';
 import { configParams } from './params.js';
@@ -118,8 +111,10 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
   }
 
   // MLflow first (it may provide the dataset or the prompt), but nothing is written to it yet.
-  const tracking = request.mlflow.enabled
-    ? await resolveTrackingUri({
+  // MLflow and Ray code is loaded only by runs that use it (a files-only local run starts faster).
+  const mlflow = request.mlflow.enabled ? await import('../sinks/mlflow/index.js') : undefined;
+  const tracking = mlflow
+    ? await mlflow.resolveTrackingUri({
         env: request.env,
         home: request.env.home,
         ...(request.mlflow.trackingUri !== undefined ? { flag: request.mlflow.trackingUri } : {}),
@@ -127,7 +122,9 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
       })
     : undefined;
   const client =
-    tracking !== undefined ? new MlflowClient({ trackingUri: tracking.uri, env: request.env }) : undefined;
+    mlflow !== undefined && tracking !== undefined
+      ? new mlflow.MlflowClient({ trackingUri: tracking.uri, env: request.env })
+      : undefined;
   try {
     return await planAndRun(request, loaded, config, gates, tracking, client);
   } finally {
@@ -158,6 +155,7 @@ async function planAndRun(
         },
       );
     }
+    const { loadPromptTemplate } = await import('../sinks/mlflow/index.js');
     const prompt = await loadPromptTemplate({ client, uri: config.model.prompt });
     extraParams['prompt.uri'] = config.model.prompt;
     extraParams['prompt.version'] = `${prompt.name}/${prompt.version}`;
@@ -168,7 +166,12 @@ async function planAndRun(
     baseDir: loaded.baseDir,
     file: loaded.path,
     env: request.env,
-    ...(client !== undefined ? { mlflowRows: (name: string) => mlflowDatasetSource({ client, name }) } : {}),
+    ...(client !== undefined
+      ? {
+          mlflowRows: async (name: string) =>
+            (await import('../sinks/mlflow/index.js')).mlflowDatasetSource({ client, name }),
+        }
+      : {}),
   });
   const selection = {
     ...(config.limit !== undefined ? { limit: config.limit } : {}),
@@ -205,6 +208,7 @@ async function planAndRun(
   let executor: Executor;
   const scorersForAggregation: Array<Pick<Scorer, 'name' | 'aggregations'>> = [];
   if (request.executor.kind === 'ray') {
+    const { createRayExecutor } = await import('../executors/ray/index.js');
     executor = createRayExecutor({
       plan,
       env: request.env,
@@ -229,6 +233,7 @@ async function planAndRun(
 
   const sinks: Sink[] = [];
   if (client !== undefined && tracking !== undefined) {
+    const { createMlflowSink } = await import('../sinks/mlflow/index.js');
     sinks.push(createMlflowSink({ client, trackingUri: tracking.uri, env: request.env }));
   }
   try {
