@@ -256,7 +256,7 @@ describe('Ray executor against a real Ray head', () => {
         () => undefined,
         (e: unknown) => e,
       );
-    expect((error as RayExecutorError).failure).toBe('version_mismatch');
+    expect((error as RayExecutorError).failure, String(error)).toBe('version_mismatch');
     expect((error as Error).message).toMatch(/worker judgeflow \d+\.\d+\.\d+.*, driver 0\.0\.0-other/);
   });
 

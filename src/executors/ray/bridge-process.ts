@@ -100,7 +100,12 @@ export class BridgeProcess {
   async send(message: object): Promise<void> {
     if (this.exited || this.writeFailed !== undefined || !this.child.stdin.writable) return;
     if (!this.child.stdin.write(encodeLine(message))) {
-      await Promise.race([once(this.child.stdin, 'drain'), once(this.child, 'close')]);
+      try {
+        await Promise.race([once(this.child.stdin, 'drain'), once(this.child, 'close')]);
+      } catch (error) {
+        // EPIPE while waiting for drain: the bridge is gone, and its exit handler says why.
+        this.writeFailed ??= error instanceof Error ? error : new Error(String(error));
+      }
     }
   }
 

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Env } from '../../config/env.js';
+import { errorMessage } from '../../core/errors.js';
 import type { ExecuteOptions, Executor } from '../../core/executor.js';
 import type { DatasetRow } from '../../core/record.js';
 import type { RowResult } from '../../core/result.js';
@@ -237,8 +238,11 @@ async function executeOnRay(
   } finally {
     abortRows?.removeEventListener('abort', onAbortRows);
     execute.signal.removeEventListener('abort', onStop);
-    if (!sourceDone) await iterator.return?.();
-    await shutdown();
+    // Clean-up must never replace the error that ended the run (a fatal line, a crashed bridge).
+    if (!sourceDone) await Promise.resolve(iterator.return?.()).catch(() => undefined);
+    await shutdown().catch((error: unknown) =>
+      log(`judgeflow: stopping the Ray bridge: ${errorMessage(error)}`),
+    );
   }
 
   function throwIfFailed(): void {
