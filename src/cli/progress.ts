@@ -59,6 +59,11 @@ export function createProgressReporter(options: ProgressOptions): {
           break;
         case 'row-end': {
           done += 1;
+          if (done === total && !tty) {
+            // every row is scored; what remains is writing (MLflow): say so once instead of ticking on
+            if (timer !== undefined) clearInterval(timer);
+            stream.write(`progress: ${line()}\nall rows scored; finishing writes\n`);
+          }
           if (event.result.error !== undefined) failed += 1;
           errors += event.result.feedbacks.filter((f) => f.error !== undefined).length;
           const now = performance.now();
