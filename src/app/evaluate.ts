@@ -97,6 +97,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     {
       baseDir: cwd,
       scorers: scorerEntries,
+      concurrency: options.concurrency ?? 16,
       ...(options.model !== undefined ? { model: options.model } : {}),
       ...(options.judge !== undefined ? { judge: options.judge } : {}),
     },

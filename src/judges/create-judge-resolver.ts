@@ -28,6 +28,11 @@ export interface JudgeResolverOptions {
   baseDir?: string;
   /** Loads a local model; tests and `serve-judge` may pass their own. Default `LocalModel.load`. */
   loadLocalModel?: (modelPath: string) => Promise<LocalModel>;
+  /**
+   * Judge calls in flight per judge server when `judge.concurrency` is unset: the run's row concurrency,
+   * so one judge call per row in flight is never queued behind a smaller default.
+   */
+  defaultConcurrency?: number;
 }
 
 /** The local judge model's path: `JUDGEFLOW_JUDGE_MODEL`, else the one `judgeflow setup` installs. */
@@ -65,7 +70,7 @@ export function createJudgeResolver(
     samples: config?.samples ?? 1,
   };
   const prices = new JudgePrices(config?.prices ?? {});
-  const endpoint = endpointOptions(config);
+  const endpoint = endpointOptions(config, options.defaultConcurrency);
   const defaultRef: ModelRef =
     config?.model ?? (env.openaiApiKey !== undefined ? DEFAULT_OPENAI_JUDGE : 'local');
   const clients = new Map<string, JudgeClient>();
@@ -165,8 +170,12 @@ export function createJudgeResolver(
   };
 }
 
-function endpointOptions(config: JudgeConfig | undefined): EndpointOptions {
+function endpointOptions(
+  config: JudgeConfig | undefined,
+  defaultConcurrency: number | undefined,
+): EndpointOptions {
   const options: EndpointOptions = {};
+  if (defaultConcurrency !== undefined) options.maxConcurrency = defaultConcurrency;
   if (config?.timeout_s !== undefined) options.timeoutMs = config.timeout_s * 1000;
   if (config?.max_retries !== undefined) options.retry = { maxRetries: config.max_retries };
   if (config?.concurrency !== undefined) options.maxConcurrency = config.concurrency;

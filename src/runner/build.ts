@@ -58,7 +58,12 @@ export async function buildScorers(
 export async function buildPipeline(plan: PipelinePlan, options: BuildOptions): Promise<RowPipeline> {
   const ownsRuntime = options.runtime === undefined;
   const runtime = options.runtime ?? new HttpRuntime();
-  const judges = createJudgeResolver(plan.judge, { env: options.env, runtime, baseDir: plan.baseDir });
+  const judges = createJudgeResolver(plan.judge, {
+    env: options.env,
+    runtime,
+    baseDir: plan.baseDir,
+    ...(plan.concurrency !== undefined ? { defaultConcurrency: plan.concurrency } : {}),
+  });
   const scorers = await buildScorers(plan, { env: options.env, judges });
   // library scorer objects (Correctness(), makeJudge(...)) use this run's judges and `judge:` settings
   scorers.push(...bindJudges(options.extraScorers ?? [], judges));
