@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { judgeflowVersion } from '../core/paths.js';
 import { reportError } from './report-error.js';
-import { judgeflowVersion } from './version.js';
 
 type Register = (program: Command, setExitCode: (code: number) => void) => void;
 

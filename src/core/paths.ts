@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,4 +10,12 @@ export function packageRoot(): string {
     dir = path.dirname(dir);
   }
   throw new Error('judgeflow: cannot find the package root');
+}
+
+/** The judgeflow package version (shown by --version, compared between driver and Ray workers). */
+export function judgeflowVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }

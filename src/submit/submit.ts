@@ -4,7 +4,7 @@ import type { Env } from '../config/env.js';
 import { loadEvalFile } from '../config/load.js';
 import type { EvalFile } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
-import { packageVersion } from '../executors/ray/protocol.js';
+import { judgeflowVersion } from '../core/paths.js';
 import { type JobDetails, type JobStatus, RayJobsClient, TERMINAL_STATUSES } from './jobs-client.js';
 import { followJobLogs } from './log-tail.js';
 import { MAX_PACKAGE_BYTES, packageDirectory } from './package-dir.js';
@@ -91,7 +91,7 @@ export async function submitEvalFile(request: SubmitRequest): Promise<SubmitResu
 
   const client = new RayJobsClient({
     baseUrl: dashboard,
-    userAgent: `judgeflow/${packageVersion()}`,
+    userAgent: `judgeflow/${judgeflowVersion()}`,
     ...(request.env.rayAuthToken !== undefined ? { token: request.env.rayAuthToken } : {}),
   });
   const version = await client.version();
@@ -129,7 +129,7 @@ export async function submitEvalFile(request: SubmitRequest): Promise<SubmitResu
   const required = requiredEnvNames(loaded.config);
   const metadata: Record<string, string> = {
     job_name: jobName,
-    judgeflow_version: packageVersion(),
+    judgeflow_version: judgeflowVersion(),
     eval_file: evalRelative,
     ...(required.length > 0 ? { required_env: required.join(',') } : {}),
   };

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { readEnv } from '../../config/env.js';
-import { packageVersion } from '../../executors/ray/protocol.js';
+import { judgeflowVersion } from '../../core/paths.js';
 import { type JobDetails, RayJobsClient } from '../../submit/jobs-client.js';
 import {
   exitCodeForJob,
@@ -99,7 +99,7 @@ function jobsClient(ray: string | undefined, io: CommandIo): RayJobsClient {
   const env = readEnv(io.env, io.cwd);
   return new RayJobsClient({
     baseUrl: resolveDashboardUrl(ray, env),
-    userAgent: `judgeflow/${packageVersion()}`,
+    userAgent: `judgeflow/${judgeflowVersion()}`,
     ...(env.rayAuthToken !== undefined ? { token: env.rayAuthToken } : {}),
   });
 }

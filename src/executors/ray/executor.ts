@@ -4,13 +4,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Env } from '../../config/env.js';
 import { errorMessage } from '../../core/errors.js';
 import type { ExecuteOptions, Executor } from '../../core/executor.js';
+import { judgeflowVersion } from '../../core/paths.js';
 import type { DatasetRow } from '../../core/record.js';
 import type { RowResult } from '../../core/result.js';
 import type { PipelinePlan } from '../../runner/build.js';
 import { requirePythonEnv } from '../../setup/python-env.js';
 import { BridgeProcess } from './bridge-process.js';
 import { RayExecutorError, type RayFailure } from './errors.js';
-import { type BridgeOutput, PROTOCOL_VERSION, packageVersion, type RayWorkerInfo } from './protocol.js';
+import { type BridgeOutput, PROTOCOL_VERSION, type RayWorkerInfo } from './protocol.js';
 
 export interface RayExecutorOptions {
   /** What every worker builds its pipeline from (secrets stay out: only env var names travel). */
@@ -181,7 +182,7 @@ async function executeOnRay(
     await bridge.send({
       type: 'hello',
       protocol: PROTOCOL_VERSION,
-      judgeflow_version: options.driverVersion ?? packageVersion(),
+      judgeflow_version: options.driverVersion ?? judgeflowVersion(),
       plan: options.plan,
       concurrency,
     });

@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import { packageRoot } from '../../core/paths.js';
 
 /**
  * The JSON-lines protocol between the CLI (driver), the Python bridge and the Node workers.
@@ -15,14 +12,6 @@ import { packageRoot } from '../../core/paths.js';
  * another judgeflow version could score differently, so it refuses the hello instead of running.
  */
 export const PROTOCOL_VERSION = 1;
-
-/** The package version, compared between driver and workers in the handshake. */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 const planSchema = z
   .object({

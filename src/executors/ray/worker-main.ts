@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { readEnv } from '../../config/env.js';
+import { judgeflowVersion } from '../../core/paths.js';
 import { buildPipeline } from '../../runner/build.js';
-import { packageVersion } from './protocol.js';
 import { runWorker } from './worker.js';
 
 /**
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     log: (line) => {
       toStderr(`${line}\n`);
     },
-    version: packageVersion(),
+    version: judgeflowVersion(),
     env: readEnv(process.env),
     cwd: process.cwd(),
     pid: process.pid,
