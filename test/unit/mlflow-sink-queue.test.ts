@@ -217,9 +217,12 @@ describe('MLflow sink queue', () => {
     const sink = createMlflowSink({ client, concurrency: 2, batchSize: 4, maxQueuedRows: 5 });
     await sink.start(start);
     for (let i = 0; i < 60; i++) sink.write(rowResult(i));
-    // Rows past the bound were spooled, not held in memory.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(existsSync(path.join(start.outDir, 'mlflow-spool', 'rows.jsonl'))).toBe(true);
+    // Rows past the bound were spooled, not held in memory (the spool file appears asynchronously;
+    // poll instead of sleeping a fixed time, which failed on a loaded CI machine).
+    const spoolFile = path.join(start.outDir, 'mlflow-spool', 'rows.jsonl');
+    for (let i = 0; i < 500 && !existsSync(spoolFile); i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(existsSync(spoolFile)).toBe(true);
     const report = await sink.finish(summary(60));
     expect(report.pendingWrites).toBe(0);
     expect(fake.traces.size).toBe(60);
