@@ -106,7 +106,7 @@ export class MlflowClient {
   // ---- experiments --------------------------------------------------------------------------
 
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
-    try {
+    return unlessNotFound(async () => {
       const out = await this.http.call({
         method: 'GET',
         path: '/api/2.0/mlflow/experiments/get-by-name',
@@ -115,10 +115,7 @@ export class MlflowClient {
         schema: z.looseObject({ experiment: experimentSchema }),
       });
       return out.experiment;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    });
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
@@ -449,7 +446,7 @@ export class MlflowClient {
 
   /** Trace info including its assessments; undefined when the trace does not exist. */
   async getTraceInfo(traceId: string): Promise<TraceInfo | undefined> {
-    try {
+    return unlessNotFound(async () => {
       const out = await this.http.call({
         method: 'GET',
         path: `/api/3.0/mlflow/traces/${encodeURIComponent(traceId)}`,
@@ -457,15 +454,12 @@ export class MlflowClient {
         schema: z.looseObject({ trace: z.looseObject({ trace_info: traceInfoSchema }) }),
       });
       return out.trace.trace_info;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    });
   }
 
   /** The full trace: info and spans (spans as the server stores them). */
   async getTrace(traceId: string): Promise<{ info: TraceInfo; spans: WireSpan[] } | undefined> {
-    try {
+    return unlessNotFound(async () => {
       const out = await this.http.call({
         method: 'GET',
         path: '/api/3.0/mlflow/traces/get',
@@ -476,10 +470,7 @@ export class MlflowClient {
         }),
       });
       return { info: out.trace.trace_info, spans: out.trace.spans ?? [] };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    });
   }
 
   async searchTraces(
@@ -557,7 +548,7 @@ export class MlflowClient {
   }
 
   async getAssessment(traceId: string, assessmentId: string): Promise<Assessment | undefined> {
-    try {
+    return unlessNotFound(async () => {
       const out = await this.http.call({
         method: 'GET',
         path: `/api/3.0/mlflow/traces/${encodeURIComponent(traceId)}/assessments/${encodeURIComponent(assessmentId)}`,
@@ -565,10 +556,7 @@ export class MlflowClient {
         schema: z.looseObject({ assessment: assessmentSchema }),
       });
       return out.assessment;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    });
   }
 
   // ---- evaluation datasets --------------------------------------------------------------------
@@ -728,7 +716,7 @@ export class MlflowClient {
   // ---- prompt registry (registered models tagged as prompts) ---------------------------------
 
   async getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
-    try {
+    return unlessNotFound(async () => {
       const out = await this.http.call({
         method: 'GET',
         path: '/api/2.0/mlflow/registered-models/get',
@@ -737,10 +725,7 @@ export class MlflowClient {
         schema: z.looseObject({ registered_model: registeredModelSchema }),
       });
       return out.registered_model;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    });
   }
 
   /**
@@ -802,7 +787,7 @@ export class MlflowClient {
   }
 
   async getPromptVersion(name: string, version: string | number): Promise<PromptVersion | undefined> {
-    try {
+    return unlessNotFound(async () => {
       const out = await this.http.call({
         method: 'GET',
         path: '/api/2.0/mlflow/model-versions/get',
@@ -811,14 +796,11 @@ export class MlflowClient {
         schema: z.looseObject({ model_version: modelVersionSchema }),
       });
       return promptVersionFrom(out.model_version);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    });
   }
 
   async getPromptVersionByAlias(name: string, alias: string): Promise<PromptVersion | undefined> {
-    try {
+    return unlessNotFound(async () => {
       const out = await this.http.call({
         method: 'GET',
         path: '/api/2.0/mlflow/registered-models/alias',
@@ -827,10 +809,7 @@ export class MlflowClient {
         schema: z.looseObject({ model_version: modelVersionSchema }),
       });
       return promptVersionFrom(out.model_version);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    });
   }
 
   async setPromptAlias(name: string, alias: string, version: string | number): Promise<void> {
@@ -840,6 +819,16 @@ export class MlflowClient {
       json: { name, alias, version: String(version) },
       idempotent: true,
     });
+  }
+}
+
+/** Runs a read; an MLflow "not found" answer becomes undefined, every other error is rethrown. */
+async function unlessNotFound<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
   }
 }
 
