@@ -4,8 +4,11 @@
  */
 export class JudgeflowError extends Error {
   override readonly name: string = 'JudgeflowError';
-  /** Exit code the CLI uses when this error ends a command. */
-  readonly exitCode: number = 1;
+  /**
+   * Exit code the CLI uses when this error ends a command. A plain JudgeflowError is a failure the
+   * code did not classify: 70 (internal error), never 1 — 1 means "a quality gate failed".
+   */
+  readonly exitCode: number = 70;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -144,6 +147,21 @@ export class MissingComponentError extends JudgeflowError {
   constructor(message: string, options: { installCommand: string; cause?: unknown }) {
     super(`${message} — run \`${options.installCommand}\` to install it`, { cause: options.cause });
     this.installCommand = options.installCommand;
+  }
+}
+
+/**
+ * Something the run needs was unreachable or could not be started after retries: a Ray cluster, the
+ * model or judge endpoint at start, an MLflow server that could not be started. Exit code 5.
+ */
+export class InfrastructureError extends JudgeflowError {
+  override readonly name = 'InfrastructureError';
+  override readonly exitCode = 5;
+  /** What was unreachable (`ray`, `mlflow`, `model`, `judge`, ...). */
+  readonly component: string;
+  constructor(message: string, options: { component: string; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.component = options.component;
   }
 }
 

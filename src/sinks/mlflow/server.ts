@@ -6,7 +6,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { z } from 'zod';
 import type { Env } from '../../config/env.js';
-import { JudgeflowError } from '../../core/errors.js';
+import { ConfigError, InfrastructureError } from '../../core/errors.js';
 import { requirePythonEnv, venvBin } from '../../setup/python-env.js';
 import { mlflowAuthFromEnv } from './http.js';
 
@@ -108,15 +108,17 @@ export async function waitForMlflowHealth(options: {
   });
   while (Date.now() < deadline) {
     if (exited !== undefined) {
-      throw new JudgeflowError(
+      throw new InfrastructureError(
         `mlflow server exited (code ${exited}) before it answered${options.logFile !== undefined ? `:\n${logTail(options.logFile)}` : ''}`,
+        { component: 'mlflow' },
       );
     }
     if (await answersHealth(options.uri)) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new JudgeflowError(
+  throw new InfrastructureError(
     `mlflow server at ${options.uri} did not answer /health within ${Math.round((options.timeoutMs ?? 180_000) / 1000)} s${options.logFile !== undefined ? `:\n${logTail(options.logFile)}` : ''}`,
+    { component: 'mlflow' },
   );
 }
 
@@ -228,8 +230,9 @@ export async function mlflowUp(options: {
   if (status.running && status.record !== undefined) {
     const record = status.record;
     if (options.port !== undefined && options.port !== record.port) {
-      throw new JudgeflowError(
+      throw new ConfigError(
         `the local MLflow server already runs on port ${record.port} (pid ${record.pid}); run \`judgeflow mlflow down\` first to move it to port ${options.port}`,
+        { field: 'port' },
       );
     }
     if (!status.healthy)
@@ -253,7 +256,8 @@ export async function mlflowUp(options: {
     logFile: files.log,
     env: options.env.raw,
   });
-  if (child.pid === undefined) throw new JudgeflowError(`could not start ${mlflowBin}`);
+  if (child.pid === undefined)
+    throw new InfrastructureError(`could not start ${mlflowBin}`, { component: 'mlflow' });
   const record: MlflowServerRecord = {
     pid: child.pid,
     host: localHost,
@@ -295,8 +299,9 @@ async function choosePort(
   if (explicit !== undefined) {
     if (await portIsFree(explicit)) return explicit;
     const version = await serverVersion(`http://${localHost}:${explicit}`, env);
-    throw new JudgeflowError(
+    throw new ConfigError(
       `port ${explicit} is already in use${version !== undefined ? ` by an MLflow ${version} server judgeflow did not start (use it with --tracking-uri http://${localHost}:${explicit})` : ' by another program'}; choose another with --port`,
+      { field: 'port' },
     );
   }
   for (let port = defaultPort; port < defaultPort + 100; port++) {
@@ -306,8 +311,9 @@ async function choosePort(
       return port;
     }
   }
-  throw new JudgeflowError(
+  throw new InfrastructureError(
     `no free port between ${defaultPort} and ${defaultPort + 99} for the local MLflow server; pass --port`,
+    { component: 'mlflow' },
   );
 }
 
