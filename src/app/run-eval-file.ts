@@ -17,6 +17,7 @@ import { type EvaluationOutcome, runEvaluation } from '../runner/run-evaluation.
 import { HttpRuntime } from '../runtime/index.js';
 import { scorerRegistry } from '../scorers/index.js';
 import type { MlflowClient } from '../sinks/mlflow/index.js';
+import { defaultTracePolicy, parseTracePolicy, type TracePolicy } from '../sinks/mlflow/trace-policy.js';
 import { datasetSourceFromConfig } from './dataset-source.js';
 import { exitCodeFor } from './exit-codes.js';
 import { configParams } from './params.js';
@@ -35,6 +36,8 @@ export interface RunOverrides {
   runName?: string;
   /** Overrides `judge.model` (an MLflow-style URI). */
   judgeModel?: string;
+  /** Overrides `mlflow.traces` (`all`, `failed`, `sample:<fraction>`). */
+  mlflowTraces?: string;
 }
 
 export type ExecutorChoice =
@@ -44,7 +47,8 @@ export type ExecutorChoice =
 export interface RunRequest {
   evalPath: string;
   overrides: RunOverrides;
-  mlflow: { enabled: boolean; trackingUri?: string };
+  /** `wait: false` (`--no-wait`): end once scoring is done, with the MLflow backlog spooled on disk. */
+  mlflow: { enabled: boolean; trackingUri?: string; wait?: boolean };
   executor: ExecutorChoice;
   env: Env;
   /** Working directory for the default output folder. */
@@ -74,6 +78,8 @@ export function applyOverrides(config: EvalFile, overrides: RunOverrides): EvalF
   if (overrides.runName !== undefined) merged.run_name = overrides.runName;
   if (overrides.judgeModel !== undefined)
     merged.judge = { ...(merged.judge ?? {}), model: overrides.judgeModel };
+  if (overrides.mlflowTraces !== undefined)
+    merged.mlflow = { ...(merged.mlflow ?? {}), traces: overrides.mlflowTraces };
   return merged;
 }
 
@@ -109,6 +115,13 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
   for (const [i, entry] of config.scorers.entries()) {
     registry.parse(entry, { file: loaded.path, field: `scorers[${i}]` });
   }
+  const tracePolicy =
+    config.mlflow?.traces !== undefined
+      ? parseTracePolicy(config.mlflow.traces, {
+          field: request.overrides.mlflowTraces !== undefined ? '--mlflow-traces' : 'mlflow.traces',
+          file: loaded.path,
+        })
+      : defaultTracePolicy;
 
   // MLflow first (it may provide the dataset or the prompt), but nothing is written to it yet.
   // MLflow and Ray code is loaded only by runs that use it (a files-only local run starts faster).
@@ -126,7 +139,7 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
       ? new mlflow.MlflowClient({ trackingUri: tracking.uri, env: request.env })
       : undefined;
   try {
-    return await planAndRun(request, loaded, config, gates, tracking, client);
+    return await planAndRun(request, loaded, config, gates, tracking, client, tracePolicy);
   } finally {
     await client?.close();
   }
@@ -139,6 +152,7 @@ async function planAndRun(
   gates: Gate[],
   tracking: { uri: string } | undefined,
   client: MlflowClient | undefined,
+  tracePolicy: TracePolicy,
 ): Promise<RunResponse> {
   const extraParams: Record<string, string> = {};
   if (
@@ -234,7 +248,15 @@ async function planAndRun(
   const sinks: Sink[] = [];
   if (client !== undefined && tracking !== undefined) {
     const { createMlflowSink } = await import('../sinks/mlflow/index.js');
-    sinks.push(createMlflowSink({ client, trackingUri: tracking.uri, env: request.env }));
+    sinks.push(
+      createMlflowSink({
+        client,
+        trackingUri: tracking.uri,
+        env: request.env,
+        traces: tracePolicy,
+        log: request.log,
+      }),
+    );
   }
   try {
     const outcome = await runEvaluation({
@@ -267,6 +289,7 @@ async function planAndRun(
       ...(request.signal !== undefined ? { signal: request.signal } : {}),
       ...(request.abortRows !== undefined ? { abortRows: request.abortRows } : {}),
       ...(request.onEvent !== undefined ? { onEvent: request.onEvent } : {}),
+      waitForWrites: request.mlflow.wait ?? true,
     });
     return { outcome, exitCode: exitCodeFor(outcome) };
   } finally {

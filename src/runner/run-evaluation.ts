@@ -44,6 +44,11 @@ export interface EvaluationRun {
   /** Abort rows in flight (second Ctrl-C). */
   abortRows?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Default true: wait until every sink has written everything. False (`--no-wait`): sinks that
+   * write to a remote system keep their backlog on disk (pending writes, exit 3).
+   */
+  waitForWrites?: boolean;
 }
 
 export interface EvaluationOutcome {
@@ -117,6 +122,17 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     return stoppedReason;
   };
 
+  // Sinks that write asynchronously report how far they are while they lag behind scoring.
+  const reportProgress = (): void => {
+    for (const sink of sinks) {
+      const progress = sink.progress?.();
+      if (progress !== undefined && progress.written < progress.accepted)
+        run.onEvent?.({ type: 'sink-progress', sink: sink.name, progress });
+    }
+  };
+  const progressTimer = run.onEvent !== undefined ? setInterval(reportProgress, 1000) : undefined;
+  progressTimer?.unref();
+
   let status: RunStatus = 'FINISHED';
   let executionError: unknown;
   try {
@@ -135,6 +151,8 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     status = 'KILLED';
     stoppedReason = 'interrupted';
   }
+  const scoringSeconds = round((performance.now() - started) / 1000, 3);
+  run.onEvent?.({ type: 'scoring-end', rows: aggregator.rows, scoringSeconds });
 
   const metrics = aggregator.metrics();
   const summary: RunSummary = {
@@ -159,7 +177,8 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
       cost_usd: round(aggregator.usage.costUsd, 6),
     },
     started_at: startedAt.toISOString(),
-    duration_s: round((performance.now() - started) / 1000, 3),
+    duration_s: scoringSeconds,
+    scoring_s: scoringSeconds,
     status,
     dataset: { name: run.dataset.name, digest: run.dataset.digest, rows: run.dataset.rows },
   };
@@ -173,17 +192,25 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   if (gateResults.length > 0) summary.gates = gateResults;
 
   await writeSummaryJson(run.outDir, summary);
+  const drainStarted = performance.now();
   let pendingWrites = 0;
   const sinkErrors: string[] = [];
-  for (const sink of sinks) {
-    try {
-      const report = await sink.finish(summary);
-      if (report.summaryPatch !== undefined) Object.assign(summary, report.summaryPatch);
-      pendingWrites += report.pendingWrites ?? 0;
-    } catch (error) {
-      sinkErrors.push(`${sink.name}: ${errorMessage(error)}`);
+  try {
+    for (const sink of sinks) {
+      try {
+        const report = await sink.finish(summary, { wait: run.waitForWrites ?? true });
+        if (report.summaryPatch !== undefined) Object.assign(summary, report.summaryPatch);
+        pendingWrites += report.pendingWrites ?? 0;
+      } catch (error) {
+        sinkErrors.push(`${sink.name}: ${errorMessage(error)}`);
+      }
     }
+  } finally {
+    if (progressTimer !== undefined) clearInterval(progressTimer);
   }
+  // Scoring time and the time the sinks took to write what scoring left them (MLflow's backlog).
+  summary.drain_s = round((performance.now() - drainStarted) / 1000, 3);
+  summary.duration_s = round((performance.now() - started) / 1000, 3);
   await writeSummaryJson(run.outDir, summary);
   run.onEvent?.({ type: 'run-end', status, summary });
   if (executionError !== undefined) throw executionError;

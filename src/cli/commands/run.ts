@@ -16,6 +16,9 @@ export interface RunCliOptions {
   maxTokens?: number;
   mlflow: boolean;
   trackingUri?: string;
+  mlflowTraces?: string;
+  /** Commander sets it from `--no-wait` (false); absent means true. */
+  wait?: boolean;
   experiment?: string;
   runName?: string;
   judge?: string;
@@ -85,6 +88,7 @@ export async function runCommand(evalPath: string, options: RunCliOptions, io: C
       ...(options.experiment !== undefined ? { experiment: options.experiment } : {}),
       ...(options.runName !== undefined ? { runName: options.runName } : {}),
       ...(options.judge !== undefined ? { judgeModel: options.judge } : {}),
+      ...(options.mlflowTraces !== undefined ? { mlflowTraces: options.mlflowTraces } : {}),
     };
     const executor: ExecutorChoice =
       options.executor === 'ray'
@@ -101,6 +105,7 @@ export async function runCommand(evalPath: string, options: RunCliOptions, io: C
       overrides,
       mlflow: {
         enabled: options.mlflow,
+        wait: options.wait !== false,
         ...(options.trackingUri !== undefined ? { trackingUri: options.trackingUri } : {}),
       },
       executor,
@@ -116,7 +121,9 @@ export async function runCommand(evalPath: string, options: RunCliOptions, io: C
     if (outcome.summary.mlflow !== undefined) io.stdout.write(`mlflow run: ${outcome.summary.mlflow.url}\n`);
     if (outcome.pendingWrites > 0) {
       io.stderr.write(
-        `${outcome.pendingWrites} MLflow writes could not be delivered and wait in ${outcome.outDir}/mlflow-spool; replay them with: judgeflow mlflow sync ${outcome.outDir}\n`,
+        options.wait !== false
+          ? `${outcome.pendingWrites} MLflow writes could not be delivered and wait in ${outcome.outDir}/mlflow-spool; replay them with: judgeflow mlflow sync ${outcome.outDir}\n`
+          : `--no-wait: ${outcome.pendingWrites} MLflow writes are spooled in ${outcome.outDir}/mlflow-spool; send them with: judgeflow mlflow sync ${outcome.outDir}\n`,
       );
     }
     return exitCode;
@@ -167,6 +174,14 @@ export function registerRunCommand(program: Command, setExitCode: (code: number)
     .option('--max-tokens <n>', 'stop dispatching new rows at this many tokens (exit 4)', positiveInt)
     .option('--no-mlflow', 'do not log to MLflow (files only)')
     .option('--tracking-uri <uri>', 'MLflow server (default MLFLOW_TRACKING_URI, else the local server)')
+    .option(
+      '--mlflow-traces <mode>',
+      'which rows get an MLflow trace: all (default), failed, sample:<fraction>; every row is in the results table',
+    )
+    .option(
+      '--no-wait',
+      'end once every row is scored: the MLflow backlog stays spooled on disk (exit 3) for `judgeflow mlflow sync`',
+    )
     .option('--experiment <name>', 'MLflow experiment (overrides the eval file)')
     .option('--run-name <name>', 'MLflow run name (overrides the eval file)')
     .option('--judge <model-uri>', 'default judge model, e.g. openai:/gpt-4o-mini or local')

@@ -39,6 +39,14 @@ export const spoolStateSchema = z.object({
     experiment_tags: z.array(z.object({ key: z.string(), value: z.string() })),
   }),
   context: z.object({ user: z.string(), source_name: z.string(), source_type: z.string() }),
+  /**
+   * The process writing the run, while it runs: a spool whose writer is gone and that has no
+   * `finish` is a run that died (SIGKILL, a crash); `judgeflow mlflow sync` then completes it from
+   * results.jsonl and marks it KILLED.
+   */
+  writer: z.object({ pid: z.number(), host: z.string() }).optional(),
+  /** Which rows have traces (`mlflow.traces`); default all. */
+  traces: z.string().optional(),
   /** The run's end, once known and not yet delivered. */
   finish: z
     .object({
@@ -57,10 +65,13 @@ export const spoolStateSchema = z.object({
           profile: z.string().optional(),
         })
         .optional(),
-      /** Artifacts: `{path, file}` uploads a file of the output folder, `{path, text}` inline text. */
+      /**
+       * Artifacts: `{path, file}` uploads a file of the output folder (`table`: it is the results
+       * table, which the run's `mlflow.loggedArtifacts` tag names), `{path, text}` inline text.
+       */
       artifacts: z.array(
         z.union([
-          z.object({ path: z.string(), file: z.string() }),
+          z.object({ path: z.string(), file: z.string(), table: z.boolean().optional() }),
           z.object({ path: z.string(), text: z.string() }),
         ]),
       ),
