@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { metricsFromResultsFile } from '../../app/results-metrics.js';
 import { type Env, readEnv } from '../../config/env.js';
 import { ConfigError } from '../../core/errors.js';
 import { MlflowClient } from '../../sinks/mlflow/client.js';
@@ -120,7 +121,12 @@ export async function mlflowSyncCommand(
     }
     const uri = options.trackingUri ?? state.tracking_uri;
     client = new MlflowClient({ trackingUri: uri, env });
-    const report = await syncSpool({ outDir, client, log: (line) => io.stderr.write(`${line}\n`) });
+    const report = await syncSpool({
+      outDir,
+      client,
+      log: (line) => io.stderr.write(`${line}\n`),
+      metricsFromResults: metricsFromResultsFile,
+    });
     io.stdout.write(
       `synced ${report.rowsWritten} row(s)${report.finished ? ', finished the run' : ''}` +
         `${report.url !== undefined ? `: ${report.url}` : ''}\n`,
@@ -169,7 +175,9 @@ export function registerMlflowCommands(program: Command, setExitCode: (code: num
     });
   mlflow
     .command('sync')
-    .description("send a run's spooled MLflow writes (after an outage); safe to repeat")
+    .description(
+      "send a run's spooled MLflow writes (after an outage, or --no-wait), or complete a run whose process died (it ends KILLED); safe to repeat",
+    )
     .argument('<out-dir>', "the run's output folder")
     .option('--tracking-uri <uri>', 'send to this server instead of the one the run used')
     .action(async (outDir: string, options: { trackingUri?: string }) => {

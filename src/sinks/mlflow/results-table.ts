@@ -3,15 +3,16 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { traceIdFor } from '../../core/ids.js';
+import { pythonJsonDumps } from './python-json.js';
 import { isTraced, type PolicyRow, type TracePolicy } from './trace-policy.js';
 
 /** The run artifact that holds every row's result, and the run tag that makes it a table. */
 export const RESULTS_TABLE_ARTIFACT = 'eval_results_table.json';
 export const LOGGED_ARTIFACTS_TAG = 'mlflow.loggedArtifacts';
 
-/** The `mlflow.loggedArtifacts` tag value `mlflow.log_table` sets for this table. */
+/** The `mlflow.loggedArtifacts` tag value `mlflow.log_table` sets for this table (Python's text). */
 export function loggedArtifactsTag(): string {
-  return JSON.stringify([{ path: RESULTS_TABLE_ARTIFACT, type: 'table' }]);
+  return pythonJsonDumps([{ path: RESULTS_TABLE_ARTIFACT, type: 'table' }]);
 }
 
 /** The fixed columns, then `<feedback>/value`, `<feedback>/rationale`, `<feedback>/error` per name. */

@@ -7,6 +7,8 @@ import type { RunStartInfo, Sink, SinkFinishOptions, SinkProgress, SinkReport } 
 import type { RowResult, RunSummary } from '../../core/result.js';
 import type { MlflowClient } from './client.js';
 import { ColspecSchemaBuilder, type SchemaColumn } from './dataset-schema.js';
+import { mlflowLimits, truncate } from './limits.js';
+import { pythonJsonDumps } from './python-json.js';
 import { writeResultsTable } from './results-table.js';
 import { mlflowRunUrl, runFinishState } from './run-finish.js';
 import { RunWriter } from './run-writer.js';
@@ -176,6 +178,13 @@ class MlflowSink implements Sink {
           value: secretKey.test(key) ? '[redacted]' : value,
         })),
         experiment_tags: [{ key: 'mlflow.experimentKind', value: 'genai_development' }],
+        dataset: {
+          name: truncate(info.dataset.name, mlflowLimits.datasetName),
+          digest: info.dataset.digest.slice(0, mlflowLimits.datasetDigest),
+          source_type: info.dataset.sourceType,
+          source: truncate(pythonJsonDumps(info.dataset.source), mlflowLimits.datasetSource),
+          columns: datasetColumns(info.dataset.schema),
+        },
       },
       context: { user, source_name: sourceName, source_type: sourceType },
       writer: { pid: process.pid, host: os.hostname() },

@@ -37,6 +37,16 @@ export const spoolStateSchema = z.object({
     params: z.array(z.object({ key: z.string(), value: z.string() })),
     /** Whether judgeflow created the experiment (then it is tagged as a GenAI experiment). */
     experiment_tags: z.array(z.object({ key: z.string(), value: z.string() })),
+    /** The dataset run input (without the schema, which is built from the rows): for a run that dies. */
+    dataset: z
+      .object({
+        name: z.string(),
+        digest: z.string(),
+        source_type: z.string(),
+        source: z.string(),
+        columns: z.array(z.string()),
+      })
+      .optional(),
   }),
   context: z.object({ user: z.string(), source_name: z.string(), source_type: z.string() }),
   /**

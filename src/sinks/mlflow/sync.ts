@@ -1,5 +1,6 @@
 import { errorMessage } from '../../core/errors.js';
 import type { MlflowClient } from './client.js';
+import { diedWhileWriting, type MetricsFromResults, recoverDeadRun } from './recover.js';
 import { RunWriter } from './run-writer.js';
 import { isOutage, mlflowRunUrl } from './sink.js';
 import { Spool } from './spool.js';
@@ -29,6 +30,11 @@ export async function syncSpool(options: {
   client: MlflowClient;
   batchSize?: number;
   log?: (line: string) => void;
+  /**
+   * For a run whose process died before it could finish: the metrics of the rows in results.jsonl
+   * (default: none). With it, the run is completed from results.jsonl and ends KILLED.
+   */
+  metricsFromResults?: MetricsFromResults;
 }): Promise<SyncReport> {
   const log = options.log ?? (() => undefined);
   const report: SyncReport = {
@@ -44,6 +50,7 @@ export async function syncSpool(options: {
   await spool.open();
   const state = await spool.readState();
   if (state === undefined) return { ...report, nothingToSync: true };
+  const died = diedWhileWriting(state);
   if (state.tracking_uri !== options.client.trackingUri) {
     log(`the spool was written for ${state.tracking_uri}; sending it to ${options.client.trackingUri}`);
     state.tracking_uri = options.client.trackingUri;
@@ -132,6 +139,22 @@ export async function syncSpool(options: {
       stopped = true;
     }
   }
+  if (!stopped && spool.pendingLines === 0 && died) {
+    try {
+      const recovered = await recoverDeadRun({
+        outDir: options.outDir,
+        writer,
+        client: options.client,
+        metrics: options.metricsFromResults ?? (async () => ({})),
+        log,
+      });
+      report.rowsWritten += recovered.rowsWritten;
+      delete state.writer;
+    } catch (error) {
+      report.errors.push(errorMessage(error));
+      stopped = true;
+    }
+  }
   // The run is finished only once all its rows are in, so a FINISHED run is complete.
   if (!stopped && spool.pendingLines === 0 && state.finish !== undefined) {
     try {
@@ -142,7 +165,7 @@ export async function syncSpool(options: {
       report.errors.push(errorMessage(error));
     }
   }
-  const pendingFinish = state.finish !== undefined ? 1 : 0;
+  const pendingFinish = state.finish !== undefined || state.writer !== undefined ? 1 : 0;
   const kept = await spool.compact({ keepState: pendingFinish > 0 });
   if (kept > 0 || pendingFinish > 0) await spool.writeState(state);
   report.remaining = kept + pendingFinish;
