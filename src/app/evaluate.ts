@@ -14,6 +14,7 @@ import { buildPipeline } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
 import { runEvaluation } from '../runner/run-evaluation.js';
 import { createMlflowSink, MlflowClient } from '../sinks/mlflow/index.js';
+import { parseTracePolicy } from '../sinks/mlflow/trace-policy.js';
 import { resolveOutDir } from './run-eval-file.js';
 
 export interface EvaluateOptions {
@@ -36,8 +37,10 @@ export interface EvaluateOptions {
   /**
    * MLflow logging: `true` or `{trackingUri}` logs the run; `false` writes files only. Default: log
    * when `MLFLOW_TRACKING_URI` is set, else files only (the library never starts servers by itself).
+   * `traces`: which rows get a trace — `all` (default), `failed`, `sample:<fraction>` (every row is
+   * in the run's results table either way).
    */
-  mlflow?: boolean | { trackingUri: string };
+  mlflow?: boolean | { trackingUri?: string; traces?: string };
   limit?: number;
   sample?: number;
   seed?: number;
@@ -113,15 +116,28 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     options.mlflow === false
       ? undefined
       : typeof options.mlflow === 'object'
-        ? options.mlflow.trackingUri
+        ? (options.mlflow.trackingUri ?? env.mlflowTrackingUri)
         : env.mlflowTrackingUri;
-  if (options.mlflow === true && trackingUri === undefined) {
-    throw new ConfigError('evaluate({mlflow: true}) needs MLFLOW_TRACKING_URI or {mlflow: {trackingUri}}', {
+  if (options.mlflow !== undefined && options.mlflow !== false && trackingUri === undefined) {
+    throw new ConfigError('evaluate({mlflow}) needs MLFLOW_TRACKING_URI or {mlflow: {trackingUri}}', {
       field: 'mlflow',
     });
   }
+  const traces =
+    typeof options.mlflow === 'object' && options.mlflow.traces !== undefined
+      ? parseTracePolicy(options.mlflow.traces, { field: 'mlflow.traces' })
+      : undefined;
   const client = trackingUri !== undefined ? new MlflowClient({ trackingUri, env }) : undefined;
-  if (client !== undefined) sinks.push(createMlflowSink({ client, trackingUri: trackingUri as string, env }));
+  if (client !== undefined) {
+    sinks.push(
+      createMlflowSink({
+        client,
+        trackingUri: trackingUri as string,
+        env,
+        ...(traces !== undefined ? { traces } : {}),
+      }),
+    );
+  }
   try {
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
