@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import type { JudgeConfig, ModelConfig, ScorerEntry } from '../config/schema.js';
+import { redactorFor } from '../config/secrets.js';
 import { ConfigError } from '../core/errors.js';
 import type { RunEvent, Sink } from '../core/events.js';
 import type { PredictFn } from '../core/predict.js';
@@ -132,6 +133,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       outDir,
       runName: options.runName ?? `evaluate-${new Date().toISOString().slice(0, 19)}`,
       experiment: options.experiment ?? 'judgeflow',
+      redactor: redactorFor(env, {
+        config: { model: options.model, judge: options.judge, scorers: scorerEntries },
+      }),
       params: {
         concurrency: String(options.concurrency ?? 16),
         scorers: JSON.stringify(pipeline.scorers.map((s) => s.name)),

@@ -1,11 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Env } from '../config/env.js';
 import { type LoadedEvalFile, loadEvalFile } from '../config/load.js';
 import type { EvalFile } from '../config/schema.js';
-import { ConfigError } from '../core/errors.js';
+import { secretValues } from '../config/secrets.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import type { RunEvent, Sink } from '../core/events.js';
 import type { Executor } from '../core/executor.js';
+import { Redactor } from '../core/redact.js';
 import type { Scorer } from '../core/scorer.js';
 import { type DatasetSource, datasetInfo, readDataset, scanDataset } from '../datasets/index.js';
 import { createLocalExecutor } from '../executors/local.js';
@@ -53,6 +55,12 @@ export interface RunRequest {
   abortRows?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   log: (line: string) => void;
+  /**
+   * The redactor the caller prints through (the CLI's stdout/stderr). The run teaches it the secrets
+   * its eval file names (`api_key_env`), so what the caller prints later is scrubbed of them too.
+   * Default: a new one knowing the environment's secrets.
+   */
+  redactor?: Redactor;
 }
 
 export interface RunResponse {
@@ -77,13 +85,30 @@ export function applyOverrides(config: EvalFile, overrides: RunOverrides): EvalF
   return merged;
 }
 
-/** `./judgeflow-runs/<timestamp>`; an existing non-empty folder is refused so runs never mix. */
+/**
+ * `./judgeflow-runs/<timestamp>`; an existing non-empty folder is refused so runs never mix, and a path
+ * that is a file (or cannot be read as a folder) is a ConfigError naming `--out`, not a crash.
+ */
 export function resolveOutDir(cwd: string, out: string | undefined, now = new Date()): string {
   const dir =
     out !== undefined
       ? path.resolve(cwd, out)
       : path.join(cwd, 'judgeflow-runs', now.toISOString().replace(/[:.]/g, '-'));
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
+  if (!existsSync(dir)) return dir;
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) {
+      throw new ConfigError(`--out ${dir} is a file, not a folder; choose another --out`, { field: 'out' });
+    }
+    entries = readdirSync(dir);
+  } catch (cause) {
+    if (cause instanceof ConfigError) throw cause;
+    throw new ConfigError(`--out ${dir} cannot be used as the output folder: ${errorMessage(cause)}`, {
+      field: 'out',
+      cause,
+    });
+  }
+  if (entries.length > 0) {
     throw new ConfigError(`output folder ${dir} already exists and is not empty; choose another --out`, {
       field: 'out',
     });
@@ -99,6 +124,7 @@ export function resolveOutDir(cwd: string, out: string | undefined, now = new Da
 export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
   const loaded = await loadEvalFile(request.evalPath);
   const config = applyOverrides(loaded.config, request.overrides);
+  const redactor = (request.redactor ?? new Redactor()).addSecrets(secretValues(request.env, { config }));
   const gates = [
     ...Object.entries(config.fail_under ?? {}).map(([metric, threshold]) =>
       parseGate(`${metric}=${threshold}`),
@@ -126,14 +152,14 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
       ? new mlflow.MlflowClient({ trackingUri: tracking.uri, env: request.env })
       : undefined;
   try {
-    return await planAndRun(request, loaded, config, gates, tracking, client);
+    return await planAndRun({ ...request, redactor }, loaded, config, gates, tracking, client);
   } finally {
     await client?.close();
   }
 }
 
 async function planAndRun(
-  request: RunRequest,
+  request: RunRequest & { redactor: Redactor },
   loaded: LoadedEvalFile,
   config: EvalFile,
   gates: Gate[],
@@ -246,17 +272,22 @@ async function planAndRun(
       outDir,
       runName,
       experiment,
-      params: configParams(config, {
-        ...extraParams,
-        executor: request.executor.kind,
-        concurrency,
-        ...(request.executor.kind === 'ray'
-          ? {
-              'ray.workers': request.executor.workers,
-              'ray.worker_concurrency': request.executor.workerConcurrency,
-            }
-          : {}),
-      }),
+      redactor: request.redactor,
+      params: configParams(
+        config,
+        {
+          ...extraParams,
+          executor: request.executor.kind,
+          concurrency,
+          ...(request.executor.kind === 'ray'
+            ? {
+                'ray.workers': request.executor.workers,
+                'ray.worker_concurrency': request.executor.workerConcurrency,
+              }
+            : {}),
+        },
+        request.redactor,
+      ),
       evalFile: { path: loaded.path, text: loaded.text },
       gates,
       ...(config.max_errors !== undefined ? { maxErrors: config.max_errors } : {}),

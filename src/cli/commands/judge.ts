@@ -58,7 +58,7 @@ export async function serveJudgeCommand(
     }
     return 0;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 

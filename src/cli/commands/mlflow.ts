@@ -5,7 +5,7 @@ import { ConfigError } from '../../core/errors.js';
 import { MlflowClient } from '../../sinks/mlflow/client.js';
 import { mlflowDown, mlflowStatus, mlflowUp, resolveTrackingUri } from '../../sinks/mlflow/server.js';
 import { Spool } from '../../sinks/mlflow/spool.js';
-import { syncSpool } from '../../sinks/mlflow/sync.js';
+import { resolveSyncTarget, syncSpool } from '../../sinks/mlflow/sync.js';
 import { reportError } from '../report-error.js';
 import { processIo } from './run.js';
 
@@ -18,7 +18,7 @@ export interface MlflowCommandIo {
 }
 
 export function printError(error: unknown, io: MlflowCommandIo): number {
-  return reportError(error, io.stderr as NodeJS.WritableStream);
+  return reportError(error, io.stderr, { env: io.env });
 }
 
 /** A client for `--tracking-uri`, MLFLOW_TRACKING_URI, or the local server (started if needed). */
@@ -118,9 +118,22 @@ export async function mlflowSyncCommand(
       io.stdout.write(`nothing to sync in ${outDir}\n`);
       return 0;
     }
-    const uri = options.trackingUri ?? state.tracking_uri;
-    client = new MlflowClient({ trackingUri: uri, env });
-    const report = await syncSpool({ outDir, client, log: (line) => io.stderr.write(`${line}\n`) });
+    // Credentials go only to the server the user configured (--tracking-uri, MLFLOW_TRACKING_URI, else
+    // the local server), never to one the spool folder names.
+    const target = await resolveSyncTarget({
+      env,
+      flag: options.trackingUri,
+      spoolUri: state.tracking_uri,
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+    client = new MlflowClient({ trackingUri: target.uri, env });
+    const report = await syncSpool({
+      outDir,
+      client,
+      explicitTarget: options.trackingUri !== undefined,
+      targetSource: target.source,
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
     io.stdout.write(
       `synced ${report.rowsWritten} row(s)${report.finished ? ', finished the run' : ''}` +
         `${report.url !== undefined ? `: ${report.url}` : ''}\n`,
@@ -171,7 +184,10 @@ export function registerMlflowCommands(program: Command, setExitCode: (code: num
     .command('sync')
     .description("send a run's spooled MLflow writes (after an outage); safe to repeat")
     .argument('<out-dir>', "the run's output folder")
-    .option('--tracking-uri <uri>', 'send to this server instead of the one the run used')
+    .option(
+      '--tracking-uri <uri>',
+      'send to this server (default MLFLOW_TRACKING_URI, else the local server); needed to send a spool to a server other than the configured one',
+    )
     .action(async (outDir: string, options: { trackingUri?: string }) => {
       setExitCode(await mlflowSyncCommand(outDir, options, processIo()));
     });

@@ -89,7 +89,7 @@ export async function submitCommand(
       io.stderr.write(`judgeflow: ${error.message}\n`);
       return 2;
     }
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   } finally {
     levels.remove();
   }
@@ -127,7 +127,7 @@ export async function jobsListCommand(
     io.stdout.write(`${table([['ID', 'STATUS', 'NAME', 'STARTED (UTC)', 'DURATION'], ...rows])}\n`);
     return 0;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 
@@ -152,7 +152,7 @@ export async function jobsLogsCommand(
     });
     return details === undefined ? 130 : exitCodeForJob(details);
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   } finally {
     levels.remove();
   }
@@ -185,7 +185,7 @@ export async function jobsStopCommand(
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 

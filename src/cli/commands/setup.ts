@@ -35,7 +35,7 @@ export async function setupCommand(
     }
     return 0;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 
