@@ -14,6 +14,7 @@ import { fromFunction } from '../models/index.js';
 import { buildPipeline } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
 import { runEvaluation } from '../runner/run-evaluation.js';
+import { HttpRuntime, probeEndpoints } from '../runtime/index.js';
 import { createMlflowSink, MlflowClient } from '../sinks/mlflow/index.js';
 import { resolveOutDir } from './run-eval-file.js';
 
@@ -94,6 +95,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const scorerEntries = options.scorers.filter(
     (s): s is ScorerEntry => !(typeof s === 'object' && 'score' in s),
   );
+  const runtime = new HttpRuntime();
   const pipeline = await buildPipeline(
     {
       baseDir: cwd,
@@ -104,6 +106,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     },
     {
       env,
+      runtime,
       extraScorers: scorerObjects,
       ...(options.predictFn !== undefined ? { model: fromFunction(options.predictFn) } : {}),
     },
@@ -124,6 +127,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const client = trackingUri !== undefined ? new MlflowClient({ trackingUri, env }) : undefined;
   if (client !== undefined) sinks.push(createMlflowSink({ client, trackingUri: trackingUri as string, env }));
   try {
+    await probeEndpoints(runtime, options.signal !== undefined ? { signal: options.signal } : {});
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
@@ -158,6 +162,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     return result;
   } finally {
     await pipeline.close();
+    await runtime.close();
     await client?.close();
   }
 }

@@ -16,7 +16,7 @@ import { buildPipeline, buildScorers, type PipelinePlan } from '../runner/build.
 import { type Gate, parseGate } from '../runner/gates.js';
 import type { RowPipeline } from '../runner/pipeline.js';
 import { type EvaluationOutcome, runEvaluation } from '../runner/run-evaluation.js';
-import { HttpRuntime } from '../runtime/index.js';
+import { HttpRuntime, probeEndpoints } from '../runtime/index.js';
 import { scorerRegistry } from '../scorers/index.js';
 import type { MlflowClient } from '../sinks/mlflow/index.js';
 import { datasetSourceFromConfig } from './dataset-source.js';
@@ -217,7 +217,8 @@ async function planAndRun(
     file: loaded.path,
     scorers: config.scorers,
     concurrency: request.executor.kind === 'ray' ? request.executor.workerConcurrency : concurrency,
-    ...(config.model !== undefined ? { model: config.model } : {}),
+    // a model no row needs (every row carries outputs) is neither built nor probed
+    ...(config.model !== undefined && scan.rowsWithoutOutputs > 0 ? { model: config.model } : {}),
     ...(config.judge !== undefined ? { judge: config.judge } : {}),
   };
   if (request.executor.kind === 'ray') {
@@ -232,6 +233,8 @@ async function planAndRun(
 
   let pipeline: RowPipeline | undefined;
   let executor: Executor;
+  // Every model and judge endpoint the run calls is made while building; they are probed before row 1.
+  const runtime = new HttpRuntime();
   const scorersForAggregation: Array<Pick<Scorer, 'name' | 'aggregations'>> = [];
   if (request.executor.kind === 'ray') {
     const { createRayExecutor } = await import('../executors/ray/index.js');
@@ -248,11 +251,11 @@ async function planAndRun(
     });
     // The driver needs the scorers' names and aggregations (metrics are computed here); judge clients
     // are lazy, so building the scorers makes no model call.
-    const judges = createJudgeResolver(plan.judge, { env: request.env, runtime: new HttpRuntime() });
+    const judges = createJudgeResolver(plan.judge, { env: request.env, runtime });
     scorersForAggregation.push(...(await buildScorers(plan, { env: request.env, judges })));
     await judges.close();
   } else {
-    pipeline = await buildPipeline(plan, { env: request.env });
+    pipeline = await buildPipeline(plan, { env: request.env, runtime });
     scorersForAggregation.push(...pipeline.scorers);
     executor = createLocalExecutor({ pipeline, concurrency });
   }
@@ -263,6 +266,10 @@ async function planAndRun(
     sinks.push(createMlflowSink({ client, trackingUri: tracking.uri, env: request.env }));
   }
   try {
+    // An unreachable model or judge server ends the run before anything is written (exit 5).
+    await probeEndpoints(runtime, {
+      ...(request.signal !== undefined ? { signal: request.signal } : {}),
+    });
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
@@ -302,6 +309,7 @@ async function planAndRun(
     return { outcome, exitCode: exitCodeFor(outcome) };
   } finally {
     await pipeline?.close();
+    await runtime.close();
   }
 }
 

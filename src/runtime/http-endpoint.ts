@@ -201,6 +201,11 @@ export class HttpEndpoint {
     });
   }
 
+  /** How calls to this endpoint are retried (the reachability probe follows the same policy). */
+  get retryPolicy(): Readonly<RetryPolicy> {
+    return this.#retry;
+  }
+
   /** The current adaptive concurrency limit. */
   get concurrencyLimit(): number {
     return this.#limiter.limit;
