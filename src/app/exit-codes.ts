@@ -1,7 +1,7 @@
 import type { EvaluationOutcome } from '../runner/run-evaluation.js';
 
 /**
- * Every exit code judgeflow uses, in one place (DESIGN.md "Contracts"). The README's table, the
+ * Every exit code judgeflow uses, in one place. The README's "Exit codes" table, the
  * `--help` text and the error classes (`src/core/errors.ts`: ConfigError/DatasetError/
  * MissingComponentError 2, InfrastructureError 5, any other JudgeflowError 70) agree with it — a unit
  * test checks each of them against this list.
