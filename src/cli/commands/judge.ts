@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { readEnv, readSecret } from '../../config/env.js';
 import { ConfigError } from '../../core/errors.js';
 import { defaultLocalJudgePath } from '../../judges/create-judge-resolver.js';
@@ -89,7 +89,8 @@ export async function serveJudgeCommand(
 export function registerJudgeCommands(program: Command, setExitCode: (code: number) => void): void {
   const integer = (value: string): number => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`expected a whole number, got "${value}"`);
+    if (!Number.isInteger(parsed) || parsed < 0)
+      throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
     return parsed;
   };
   program

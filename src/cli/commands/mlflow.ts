@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type Env, readEnv } from '../../config/env.js';
 import { ConfigError } from '../../core/errors.js';
 import { MlflowClient } from '../../sinks/mlflow/client.js';
@@ -155,7 +155,8 @@ export async function mlflowSyncCommand(
 
 function portNumber(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port "${value}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidArgumentError(`invalid port "${value}"`);
   return port;
 }
 

@@ -89,6 +89,28 @@ describe('errors a user can cause are typed, with their exit code and no stack t
   });
 });
 
+describe('more errors a user can cause: exit 2, not 70', () => {
+  it('a bad flag value: mlflow up --port, serve-judge --port, setup --only', async () => {
+    for (const args of [
+      ['mlflow', 'up', '--port', 'abc'],
+      ['serve-judge', '--port', '-3'],
+      ['setup', '--only', 'nothing'],
+    ]) {
+      const { code, stderr } = await waitForExit(spawnCli(args));
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr).not.toContain('internal error');
+    }
+  });
+
+  it('dataset: {mlflow: NAME} with --no-mlflow', async () => {
+    const dir = await tempDir('ds-mlflow');
+    await writeFile(path.join(dir, 'eval.yaml'), 'dataset: {mlflow: qa}\nscorers: [exact_match]\n');
+    const { io, stderr } = captureIo();
+    expect(await runCommand(path.join(dir, 'eval.yaml'), options({ out: path.join(dir, 'o') }), io)).toBe(2);
+    expect(stderr()).toContain('dataset.mlflow needs MLflow');
+  });
+});
+
 describe('reportError', () => {
   it('an unexpected error: exit 70, one line plus a hint to report it, no stack trace', () => {
     const { stream, text } = capture();
