@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import type { JudgeConfig, ModelConfig, ScorerEntry } from '../config/schema.js';
+import { redactorFor } from '../config/secrets.js';
 import { ConfigError } from '../core/errors.js';
 import type { RunEvent, Sink } from '../core/events.js';
 import type { PredictFn } from '../core/predict.js';
@@ -13,6 +14,7 @@ import { fromFunction } from '../models/index.js';
 import { buildPipeline } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
 import { runEvaluation } from '../runner/run-evaluation.js';
+import { HttpRuntime, probeEndpoints } from '../runtime/index.js';
 import { createMlflowSink, MlflowClient } from '../sinks/mlflow/index.js';
 import { parseTracePolicy } from '../sinks/mlflow/trace-policy.js';
 import { resolveOutDir } from './run-eval-file.js';
@@ -96,6 +98,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const scorerEntries = options.scorers.filter(
     (s): s is ScorerEntry => !(typeof s === 'object' && 'score' in s),
   );
+  const runtime = new HttpRuntime();
   const pipeline = await buildPipeline(
     {
       baseDir: cwd,
@@ -106,6 +109,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     },
     {
       env,
+      runtime,
       extraScorers: scorerObjects,
       ...(options.predictFn !== undefined ? { model: fromFunction(options.predictFn) } : {}),
     },
@@ -139,6 +143,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     );
   }
   try {
+    await probeEndpoints(runtime, options.signal !== undefined ? { signal: options.signal } : {});
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
@@ -148,6 +153,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       outDir,
       runName: options.runName ?? `evaluate-${new Date().toISOString().slice(0, 19)}`,
       experiment: options.experiment ?? 'judgeflow',
+      redactor: redactorFor(env, {
+        config: { model: options.model, judge: options.judge, scorers: scorerEntries },
+      }),
       params: {
         concurrency: String(options.concurrency ?? 16),
         scorers: JSON.stringify(pipeline.scorers.map((s) => s.name)),
@@ -170,6 +178,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     return result;
   } finally {
     await pipeline.close();
+    await runtime.close();
     await client?.close();
   }
 }

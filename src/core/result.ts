@@ -36,7 +36,7 @@ export interface FeedbackCounts {
 
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
-/** `summary.json` (DESIGN.md "Contracts"). */
+/** `summary.json`, as README.md "Outputs" describes it. */
 export interface RunSummary {
   rows: number;
   failed_rows: number;

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage, JudgeflowError } from '../core/errors.js';
 import type { DatasetInfo, RunEvent, RunStartInfo, Sink } from '../core/events.js';
 import type { Executor } from '../core/executor.js';
 import type { DatasetRow } from '../core/record.js';
+import type { Redactor } from '../core/redact.js';
 import type { RowResult, RunStatus, RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
 import { createResultsJsonlSink } from '../sinks/files/results-jsonl.js';
@@ -34,6 +35,11 @@ export interface EvaluationRun {
   runName: string;
   experiment: string;
   params: Record<string, string>;
+  /**
+   * Scrubs every text that leaves the runner: each row result as it arrives (local or from a Ray
+   * worker), params, the eval file, the summary. Sinks and event consumers see only scrubbed data.
+   */
+  redactor: Redactor;
   evalFile?: { path: string; text: string };
   gates?: Gate[];
   /** A gate on the number of failed rows + error feedbacks. */
@@ -67,17 +73,27 @@ export interface EvaluationOutcome {
 export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutcome> {
   const startedAt = new Date();
   const started = performance.now();
-  await mkdir(run.outDir, { recursive: true });
+  try {
+    await mkdir(run.outDir, { recursive: true });
+  } catch (cause) {
+    throw new ConfigError(`cannot create the output folder ${run.outDir}: ${errorMessage(cause)}`, {
+      field: 'out',
+      cause,
+    });
+  }
   const sinks: Sink[] = [createResultsJsonlSink(), ...run.sinks];
+  const { redactor } = run;
   const startInfo: RunStartInfo = {
-    runName: run.runName,
-    experiment: run.experiment,
+    runName: redactor.text(run.runName),
+    experiment: redactor.text(run.experiment),
     startedAt,
     totalRows: run.dataset.rows,
-    params: run.params,
-    dataset: run.dataset,
+    params: redactor.params(run.params),
+    dataset: redactor.value(run.dataset),
     outDir: run.outDir,
-    ...(run.evalFile !== undefined ? { evalFile: run.evalFile } : {}),
+    ...(run.evalFile !== undefined
+      ? { evalFile: { path: run.evalFile.path, text: redactor.text(run.evalFile.text) } }
+      : {}),
   };
   const started_sinks: Sink[] = [];
   try {
@@ -98,15 +114,19 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   let stoppedReason: StopReason | undefined;
   const signal = run.signal ?? new AbortController().signal;
 
-  const onResult = (result: RowResult): void => {
-    if (seen.has(result.id)) return;
-    seen.add(result.id);
+  // The root of every row's way out: scrubbed once here, whichever executor produced it.
+  const onResult = (raw: RowResult): void => {
+    if (seen.has(raw.id)) return;
+    seen.add(raw.id);
+    const result = redactor.value(raw);
     aggregator.add(result);
     for (const sink of sinks) {
       try {
         sink.write(result);
       } catch (error) {
-        process.emitWarning(`sink ${sink.name} failed to take row ${result.id}: ${errorMessage(error)}`);
+        process.emitWarning(
+          redactor.text(`sink ${sink.name} failed to take row ${result.id}: ${errorMessage(error)}`),
+        );
       }
     }
     run.onEvent?.({ type: 'row-end', result });
@@ -155,7 +175,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   run.onEvent?.({ type: 'scoring-end', rows: aggregator.rows, scoringSeconds });
 
   const metrics = aggregator.metrics();
-  const summary: RunSummary = {
+  let summary: RunSummary = {
     rows: aggregator.rows,
     failed_rows: aggregator.failedRows,
     error_feedbacks: aggregator.errorFeedbacks,
@@ -190,6 +210,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     errors: aggregator.failedRows + aggregator.errorFeedbacks,
   });
   if (gateResults.length > 0) summary.gates = gateResults;
+  summary = redactor.value(summary);
 
   await writeSummaryJson(run.outDir, summary);
   const drainStarted = performance.now();
@@ -199,7 +220,8 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     for (const sink of sinks) {
       try {
         const report = await sink.finish(summary, { wait: run.waitForWrites ?? true });
-        if (report.summaryPatch !== undefined) Object.assign(summary, report.summaryPatch);
+        // a sink's patch (the MLflow run's URL) may name a tracking URI with credentials in it
+        if (report.summaryPatch !== undefined) Object.assign(summary, redactor.value(report.summaryPatch));
         pendingWrites += report.pendingWrites ?? 0;
       } catch (error) {
         sinkErrors.push(`${sink.name}: ${errorMessage(error)}`);
@@ -214,7 +236,8 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   await writeSummaryJson(run.outDir, summary);
   run.onEvent?.({ type: 'run-end', status, summary });
   if (executionError !== undefined) throw executionError;
-  if (sinkErrors.length > 0) throw new Error(`writing results failed: ${sinkErrors.join('; ')}`);
+  if (sinkErrors.length > 0)
+    throw new JudgeflowError(redactor.text(`writing results failed: ${sinkErrors.join('; ')}`));
   return {
     summary,
     outDir: run.outDir,

@@ -102,7 +102,7 @@ describe('MLflow sink: the run', () => {
     expect(run.info.status).toBe('FINISHED');
     expect(run.info.end_time).toBeGreaterThan(0);
     const params = Object.fromEntries((run.data?.params ?? []).map((p) => [p.key, p.value]));
-    expect(params).toEqual({ concurrency: '4', 'judge.api_key': '[redacted]', 'model.name': 'test-model' });
+    expect(params).toEqual({ concurrency: '4', 'judge.api_key': '[REDACTED]', 'model.name': 'test-model' });
     const exp = await client.getExperiment(run.info.experiment_id);
     expect(exp.tags).toContainEqual({ key: 'mlflow.experimentKind', value: 'genai_development' });
   });

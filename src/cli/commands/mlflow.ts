@@ -1,12 +1,12 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { metricsFromResultsFile } from '../../app/results-metrics.js';
 import { type Env, readEnv } from '../../config/env.js';
 import { ConfigError } from '../../core/errors.js';
 import { MlflowClient } from '../../sinks/mlflow/client.js';
 import { mlflowDown, mlflowStatus, mlflowUp, resolveTrackingUri } from '../../sinks/mlflow/server.js';
 import { Spool } from '../../sinks/mlflow/spool.js';
-import { syncSpool } from '../../sinks/mlflow/sync.js';
+import { resolveSyncTarget, syncSpool } from '../../sinks/mlflow/sync.js';
 import { reportError } from '../report-error.js';
 import { processIo } from './run.js';
 
@@ -19,7 +19,7 @@ export interface MlflowCommandIo {
 }
 
 export function printError(error: unknown, io: MlflowCommandIo): number {
-  return reportError(error, io.stderr as NodeJS.WritableStream);
+  return reportError(error, io.stderr, { env: io.env });
 }
 
 /** A client for `--tracking-uri`, MLFLOW_TRACKING_URI, or the local server (started if needed). */
@@ -119,11 +119,20 @@ export async function mlflowSyncCommand(
       io.stdout.write(`nothing to sync in ${outDir}\n`);
       return 0;
     }
-    const uri = options.trackingUri ?? state.tracking_uri;
-    client = new MlflowClient({ trackingUri: uri, env });
+    // Credentials go only to the server the user configured (--tracking-uri, MLFLOW_TRACKING_URI, else
+    // the local server), never to one the spool folder names.
+    const target = await resolveSyncTarget({
+      env,
+      flag: options.trackingUri,
+      spoolUri: state.tracking_uri,
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+    client = new MlflowClient({ trackingUri: target.uri, env });
     const report = await syncSpool({
       outDir,
       client,
+      explicitTarget: options.trackingUri !== undefined,
+      targetSource: target.source,
       log: (line) => io.stderr.write(`${line}\n`),
       metricsFromResults: metricsFromResultsFile,
     });
@@ -148,7 +157,8 @@ export async function mlflowSyncCommand(
 
 function portNumber(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port "${value}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidArgumentError(`invalid port "${value}"`);
   return port;
 }
 
@@ -179,7 +189,10 @@ export function registerMlflowCommands(program: Command, setExitCode: (code: num
       "send a run's spooled MLflow writes (after an outage, or --no-wait), or complete a run whose process died (it ends KILLED); safe to repeat",
     )
     .argument('<out-dir>', "the run's output folder")
-    .option('--tracking-uri <uri>', 'send to this server instead of the one the run used')
+    .option(
+      '--tracking-uri <uri>',
+      'send to this server (default MLFLOW_TRACKING_URI, else the local server); needed to send a spool to a server other than the configured one',
+    )
     .action(async (outDir: string, options: { trackingUri?: string }) => {
       setExitCode(await mlflowSyncCommand(outDir, options, processIo()));
     });

@@ -1,7 +1,11 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { exitCodesHelp } from '../../app/exit-codes.js';
 import { type ExecutorChoice, type RunOverrides, runEvalFile } from '../../app/run-eval-file.js';
 import { readEnv } from '../../config/env.js';
+import { redactorFor } from '../../config/secrets.js';
+import type { Redactor } from '../../core/redact.js';
 import { createProgressReporter, formatSummaryTable } from '../progress.js';
+import { redactingStream } from '../redacting-stream.js';
 import { reportError } from '../report-error.js';
 
 export interface RunCliOptions {
@@ -37,12 +41,17 @@ export interface CommandIo {
   cwd: string;
   /** Installs Ctrl-C handling; returns a function that removes it. */
   onInterrupt?: (handler: () => void) => () => void;
+  /** The redactor `stdout` and `stderr` already write through (a command may teach it more secrets). */
+  redactor?: Redactor;
 }
 
+/** The process's streams, scrubbed of every secret the environment holds (and any a command adds). */
 export function processIo(): CommandIo {
+  const redactor = redactorFor(readEnv(process.env));
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: redactingStream(process.stdout, redactor),
+    stderr: redactingStream(process.stderr, redactor),
+    redactor,
     env: process.env,
     cwd: process.cwd(),
     onInterrupt: (handler) => {
@@ -60,7 +69,12 @@ export function processIo(): CommandIo {
  * `judgeflow run eval.yaml` as a plain function: returns the exit code. First Ctrl-C stops dispatching
  * and lets rows in flight finish (exit 130, partial results kept); a second one aborts them.
  */
-export async function runCommand(evalPath: string, options: RunCliOptions, io: CommandIo): Promise<number> {
+export async function runCommand(
+  evalPath: string,
+  options: RunCliOptions,
+  commandIo: CommandIo,
+): Promise<number> {
+  const io = scrubbedIo(commandIo);
   const stopDispatch = new AbortController();
   const abortRows = new AbortController();
   let interrupts = 0;
@@ -115,6 +129,7 @@ export async function runCommand(evalPath: string, options: RunCliOptions, io: C
       abortRows: abortRows.signal,
       ...(progress !== undefined ? { onEvent: progress.onEvent } : {}),
       log: (line) => io.stderr.write(`${line}\n`),
+      redactor: io.redactor,
     });
     io.stdout.write(`${formatSummaryTable(outcome.summary)}\n\n`);
     io.stdout.write(`results: ${outcome.outDir}/results.jsonl\nsummary: ${outcome.outDir}/summary.json\n`);
@@ -128,11 +143,23 @@ export async function runCommand(evalPath: string, options: RunCliOptions, io: C
     }
     return exitCode;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env, redactor: io.redactor });
   } finally {
     progress?.stop();
     removeInterrupt?.();
   }
+}
+
+/** The io with streams that scrub secrets (`processIo()`'s already do; a test's are wrapped here). */
+export function scrubbedIo(io: CommandIo): CommandIo & { redactor: Redactor } {
+  if (io.redactor !== undefined) return { ...io, redactor: io.redactor };
+  const redactor = redactorFor(readEnv(io.env, io.cwd));
+  return {
+    ...io,
+    stdout: redactingStream(io.stdout, redactor),
+    stderr: redactingStream(io.stderr, redactor),
+    redactor,
+  };
 }
 
 export function positiveInt(value: string): number {
@@ -191,6 +218,7 @@ export function registerRunCommand(program: Command, setExitCode: (code: number)
     .option('--worker-concurrency <k>', 'rows in flight per Ray worker', positiveInt, 16)
     .option('--ray-python <path>', 'python with ray installed (default: the judgeflow setup venv)')
     .option('--no-progress', 'no progress output')
+    .addHelpText('after', exitCodesHelp())
     .action(async (evalPath: string, options: RunCliOptions) => {
       setExitCode(await runCommand(evalPath, options, processIo()));
     });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Env } from '../../config/env.js';
 import { ConfigError, errorMessage, MlflowError } from '../../core/errors.js';
 import type { RunStartInfo, Sink, SinkFinishOptions, SinkProgress, SinkReport } from '../../core/events.js';
+import { isSecretKey, REDACTED } from '../../core/redact.js';
 import type { RowResult, RunSummary } from '../../core/result.js';
 import type { MlflowClient } from './client.js';
 import { ColspecSchemaBuilder, type SchemaColumn } from './dataset-schema.js';
@@ -58,9 +59,6 @@ export interface MlflowSinkOptions {
   /** Clock (tests). */
   now?: () => number;
 }
-
-/** Param keys whose values are never logged, whatever the caller redacted already. */
-const secretKey = /key|token|secret|password/i;
 
 interface QueueItem {
   result: RowResult;
@@ -175,7 +173,8 @@ class MlflowSink implements Sink {
         tags,
         params: Object.entries(info.params).map(([key, value]) => ({
           key,
-          value: secretKey.test(key) ? '[redacted]' : value,
+          // a param whose key names a secret is never logged, whatever the caller redacted already
+          value: isSecretKey(key.split('.').pop() ?? key) ? REDACTED : value,
         })),
         experiment_tags: [{ key: 'mlflow.experimentKind', value: 'genai_development' }],
         dataset: {

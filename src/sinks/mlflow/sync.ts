@@ -1,7 +1,10 @@
-import { errorMessage } from '../../core/errors.js';
+import type { Env } from '../../config/env.js';
+import { ConfigError, errorMessage } from '../../core/errors.js';
+import { withoutCredentials } from '../../core/redact.js';
 import type { MlflowClient } from './client.js';
 import { diedWhileWriting, type MetricsFromResults, recoverDeadRun } from './recover.js';
 import { RunWriter } from './run-writer.js';
+import { resolveTrackingUri } from './server.js';
 import { isOutage, mlflowRunUrl } from './sink.js';
 import { Spool } from './spool.js';
 
@@ -27,7 +30,16 @@ export interface SyncReport {
  */
 export async function syncSpool(options: {
   outDir: string;
+  /** The server the user configured; credentials go nowhere else. */
   client: MlflowClient;
+  /**
+   * The user named the client's server explicitly (`--tracking-uri`) for this sync: a spool written for
+   * another server is sent there. Otherwise such a spool is refused (a ConfigError): a spool folder is
+   * data, and data must not choose where the user's MLflow credentials are sent.
+   */
+  explicitTarget?: boolean;
+  /** How the client's server was chosen, for the refusal's message (`MLFLOW_TRACKING_URI`). */
+  targetSource?: string;
   batchSize?: number;
   log?: (line: string) => void;
   /**
@@ -51,10 +63,13 @@ export async function syncSpool(options: {
   const state = await spool.readState();
   if (state === undefined) return { ...report, nothingToSync: true };
   const died = diedWhileWriting(state);
-  if (state.tracking_uri !== options.client.trackingUri) {
-    log(`the spool was written for ${state.tracking_uri}; sending it to ${options.client.trackingUri}`);
-    state.tracking_uri = options.client.trackingUri;
+  if (!sameTrackingServer(state.tracking_uri, options.client.trackingUri)) {
+    if (options.explicitTarget !== true) throw foreignSpoolError(options.outDir, state.tracking_uri, options);
+    log(
+      `the spool was written for ${withoutCredentials(state.tracking_uri)}; sending it to ${options.client.trackingUri}`,
+    );
   }
+  state.tracking_uri = options.client.trackingUri;
   const writer = new RunWriter(options.client, state);
   try {
     await writer.ensureRun({ searchFirst: true });
@@ -170,4 +185,61 @@ export async function syncSpool(options: {
   if (kept > 0 || pendingFinish > 0) await spool.writeState(state);
   report.remaining = kept + pendingFinish;
   return report;
+}
+
+/** Whether two tracking URIs name the same server (credentials, case of the host, trailing slashes aside). */
+export function sameTrackingServer(a: string, b: string): boolean {
+  return withoutCredentials(a) === withoutCredentials(b);
+}
+
+function foreignSpoolError(
+  outDir: string,
+  spoolUri: string,
+  options: { client: MlflowClient; targetSource?: string },
+): ConfigError {
+  const written = withoutCredentials(spoolUri);
+  return new ConfigError(
+    `the MLflow spool in ${outDir} was written for ${written}, but the configured tracking server is ` +
+      `${options.client.trackingUri}${options.targetSource !== undefined ? ` (${options.targetSource})` : ''}. ` +
+      'judgeflow sends MLflow credentials only to the server you configured: to send this spool to ' +
+      `${written}, run again with --tracking-uri ${written}`,
+    { field: 'tracking_uri' },
+  );
+}
+
+/**
+ * Where `judgeflow mlflow sync` sends: `--tracking-uri`, else MLFLOW_TRACKING_URI, else the local
+ * server — started only when the spool was written for a loopback server, so nothing is started just
+ * to refuse a spool. A spool naming a remote server with nothing configured is refused here.
+ */
+export async function resolveSyncTarget(options: {
+  env: Env;
+  flag: string | undefined;
+  spoolUri: string;
+  log: (line: string) => void;
+}): Promise<{ uri: string; source: string }> {
+  const { env, flag, spoolUri } = options;
+  if (flag !== undefined) return { uri: flag, source: '--tracking-uri' };
+  if (env.mlflowTrackingUri !== undefined)
+    return { uri: env.mlflowTrackingUri, source: 'MLFLOW_TRACKING_URI' };
+  const local = isLoopbackUri(spoolUri)
+    ? await resolveTrackingUri({ env, home: env.home, log: options.log })
+    : undefined;
+  if (local === undefined) {
+    const written = withoutCredentials(spoolUri);
+    throw new ConfigError(
+      `the MLflow spool was written for ${written}, and no tracking server is configured (--tracking-uri, MLFLOW_TRACKING_URI); judgeflow sends MLflow credentials only to a server you name: run again with --tracking-uri ${written}`,
+      { field: 'tracking_uri' },
+    );
+  }
+  return { uri: local.uri, source: 'the local MLflow server' };
+}
+
+function isLoopbackUri(uri: string): boolean {
+  try {
+    const host = new URL(uri).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
+  } catch {
+    return false;
+  }
 }
