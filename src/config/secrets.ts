@@ -1,12 +1,16 @@
 import { isSecretKey, Redactor } from '../core/redact.js';
 import type { Env } from './env.js';
 
+const NOT_SECRET_ENV = new Set(['PWD', 'OLDPWD', 'INIT_CWD']);
+
 /**
  * Environment variable names whose values are secrets even though no config names them: the words of
  * the name end in KEY, TOKEN, SECRET, PASSWORD, ... (`OPENAI_API_KEY`, `HF_TOKEN`, `PGPASSWORD`,
  * `AWS_SECRET_ACCESS_KEY`); names that point at a secret (`..._FILE`, `..._PATH`) are not.
  */
 export function isSecretEnvName(name: string): boolean {
+  // The shell's working directories: "pwd" is a password elsewhere, a path here.
+  if (NOT_SECRET_ENV.has(name)) return false;
   const words = name.toLowerCase().split(/[^a-z0-9]+/);
   const last = words.at(-1) ?? '';
   if (['key', 'pass'].includes(last)) return true;
