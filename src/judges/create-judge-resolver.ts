@@ -96,7 +96,14 @@ export function createJudgeResolver(
       case 'openai':
       case 'vllm':
       case 'openai-compatible':
-        return createHttpJudgeClient({ ref, env, runtime, endpoint, field });
+        return createHttpJudgeClient({
+          ref,
+          env,
+          runtime,
+          endpoint,
+          field,
+          tokenLimitField: config?.token_limit_field,
+        });
       case 'local': {
         const modelPath = ref.path ?? defaultLocalJudgePath(env);
         if (!existsSync(modelPath)) {

@@ -23,6 +23,11 @@ export interface HttpJudgeClientOptions {
   endpoint?: EndpointOptions;
   /** Config field for error messages. */
   field?: string;
+  /**
+   * Request field of the verdict token cap (`judge.token_limit_field`); default `max_completion_tokens`
+   * for OpenAI (its reasoning models reject `max_tokens`), `max_tokens` for other servers.
+   */
+  tokenLimitField?: 'max_tokens' | 'max_completion_tokens' | undefined;
 }
 
 /**
@@ -51,6 +56,8 @@ export function createHttpJudgeClient(options: HttpJudgeClientOptions): JudgeCli
   const endpoint = options.runtime.endpoint(baseUrl, endpointOptions);
   const limitsTokens = options.endpoint?.tokensPerMinute !== undefined;
   const modelUri = judgeModelUri(ref);
+  // OpenAI deprecated max_tokens (reasoning models reject it); other servers know max_tokens best.
+  const tokenLimitField = options.tokenLimitField ?? (isOpenAi ? 'max_completion_tokens' : 'max_tokens');
 
   return {
     modelUri,
@@ -64,9 +71,7 @@ export function createHttpJudgeClient(options: HttpJudgeClientOptions): JudgeCli
           json_schema: { name: request.schemaName, schema: request.schema, strict: true },
         },
       };
-      // OpenAI deprecated max_tokens (reasoning models reject it); other servers know max_tokens best.
-      if (isOpenAi) body.max_completion_tokens = request.maxTokens;
-      else body.max_tokens = request.maxTokens;
+      body[tokenLimitField] = request.maxTokens;
       const response = await endpoint.postJson('/chat/completions', body, {
         schema: chatCompletionResponseSchema,
         signal: request.signal,

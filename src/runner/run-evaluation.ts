@@ -5,6 +5,7 @@ import type { Executor } from '../core/executor.js';
 import type { DatasetRow } from '../core/record.js';
 import type { RowResult, RunStatus, RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
+import { emptyUsage, type Usage } from '../core/usage.js';
 import { createResultsJsonlSink } from '../sinks/files/results-jsonl.js';
 import { writeSummaryJson } from '../sinks/files/summary-json.js';
 import { Aggregator } from './aggregate.js';
@@ -143,21 +144,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     error_feedbacks: aggregator.errorFeedbacks,
     metrics,
     counts: aggregator.feedbackCounts(),
-    usage: {
-      model: {
-        input_tokens: aggregator.usage.model.inputTokens,
-        output_tokens: aggregator.usage.model.outputTokens,
-        total_tokens: aggregator.usage.model.totalTokens,
-        calls: aggregator.usage.modelCalls,
-      },
-      judge: {
-        input_tokens: aggregator.usage.judge.inputTokens,
-        output_tokens: aggregator.usage.judge.outputTokens,
-        total_tokens: aggregator.usage.judge.totalTokens,
-        calls: aggregator.usage.judgeCalls,
-      },
-      cost_usd: round(aggregator.usage.costUsd, 6),
-    },
+    usage: usageSummary(aggregator.usage),
     started_at: startedAt.toISOString(),
     duration_s: round((performance.now() - started) / 1000, 3),
     status,
@@ -204,15 +191,35 @@ function emptySummary(run: EvaluationRun, startedAt: Date, status: RunStatus): R
     error_feedbacks: 0,
     metrics: {},
     counts: {},
-    usage: {
-      model: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0 },
-      judge: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0 },
-      cost_usd: 0,
-    },
+    usage: usageSummary(emptyUsage()),
     started_at: startedAt.toISOString(),
     duration_s: 0,
     status,
     dataset: { name: run.dataset.name, digest: run.dataset.digest, rows: run.dataset.rows },
+  };
+}
+
+/** The run's usage as summary.json spells it: per role, retries apart from calls, cost per role. */
+export function usageSummary(usage: Usage): RunSummary['usage'] {
+  return {
+    model: {
+      input_tokens: usage.model.inputTokens,
+      output_tokens: usage.model.outputTokens,
+      total_tokens: usage.model.totalTokens,
+      calls: usage.modelCalls,
+      retries: usage.modelRetries,
+      cost_usd: round(usage.modelCostUsd, 6),
+    },
+    judge: {
+      input_tokens: usage.judge.inputTokens,
+      output_tokens: usage.judge.outputTokens,
+      total_tokens: usage.judge.totalTokens,
+      calls: usage.judgeCalls,
+      retries: usage.judgeRetries,
+      repairs: usage.judgeRepairs,
+      cost_usd: round(usage.judgeCostUsd, 6),
+    },
+    cost_usd: round(usage.costUsd, 6),
   };
 }
 
