@@ -44,10 +44,10 @@ export async function main(argv: string[]): Promise<number> {
     .name('judgeflow')
     .description('LLM evaluation at scale: datasets → model under test → scorers and judges → MLflow')
     .version(judgeflowVersion())
-    .showHelpAfterError()
     .exitOverride();
   try {
     for (const register of await registrations(argv)) register(program, setExitCode);
+    hintAfterErrors(program);
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
@@ -57,4 +57,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     return reportError(error);
   }
+}
+
+/**
+ * A mistyped flag gets one line (commander's, with a "did you mean" when one is close) and a hint
+ * naming the command's help — not the whole help, which buries the line that matters.
+ */
+function hintAfterErrors(command: Command, prefix = 'judgeflow'): void {
+  const name = command.parent === null ? prefix : `${prefix} ${command.name()}`;
+  command.showHelpAfterError(`(see '${name} --help' for the options)`);
+  for (const sub of command.commands) hintAfterErrors(sub, name);
 }

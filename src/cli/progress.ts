@@ -133,7 +133,9 @@ export function formatSummaryTable(summary: RunSummary): string {
   }
   if (summary.stopped_reason !== undefined) out.push(`stopped early: ${summary.stopped_reason}`);
   for (const gate of summary.gates ?? []) {
-    out.push(`gate ${gate.gate}: ${gate.passed ? 'passed' : 'FAILED'} (actual ${gate.actual ?? 'none'})`);
+    out.push(
+      `gate ${gate.gate}: ${gate.passed ? 'passed' : 'FAILED'} (${gate.detail ?? `actual ${gate.actual ?? 'none'}`})`,
+    );
   }
   return out.join('\n');
 }

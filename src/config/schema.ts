@@ -213,6 +213,12 @@ export const evalFileSchema = z
       .optional()
       .describe('Quality gates: {"exact_match/mean": 0.8}'),
     max_errors: z.number().int().min(0).optional(),
+    allow_no_values: z
+      .union([z.boolean(), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        'Scorers that may end the run without a single value (every feedback an error) and still exit 0: true for all, or their names. Default: none, such a run exits 1',
+      ),
     max_cost: z.number().positive().optional().describe('USD; stop dispatching new rows when reached'),
     max_tokens: z
       .number()

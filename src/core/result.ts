@@ -69,7 +69,8 @@ export interface RunSummary {
   /** Why dispatch stopped early, when it did (`interrupted`, `max_cost`, `max_tokens`, `max_errors`). */
   stopped_reason?: string;
   dataset: { name: string; digest: string; rows: number };
-  gates?: Array<{ gate: string; actual: number | null; passed: boolean }>;
+  /** Quality gates and their outcome; `detail` says why a gate without a threshold failed. */
+  gates?: Array<{ gate: string; actual: number | null; passed: boolean; detail?: string }>;
   mlflow?: {
     tracking_uri: string;
     experiment_id: string;

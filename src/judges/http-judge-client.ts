@@ -28,6 +28,11 @@ export interface HttpJudgeClientOptions {
    * for OpenAI (its reasoning models reject `max_tokens`), `max_tokens` for other servers.
    */
   tokenLimitField?: 'max_tokens' | 'max_completion_tokens' | undefined;
+  /**
+   * Refuse to build without the API key (default). A Ray driver, which never calls the judge, turns it
+   * off: the workers, which do call it, check their own environment at their handshake.
+   */
+  requireKey?: boolean;
 }
 
 /**
@@ -38,14 +43,19 @@ export interface HttpJudgeClientOptions {
  * and rpm/tpm budgets are the HTTP runtime's: endpoints are shared per base URL, so every scorer using
  * the same judge server shares its limits.
  */
+/** The environment variable that holds a judge's API key, if it needs one (`OPENAI_API_KEY` for OpenAI). */
+export function judgeKeyVariable(ref: OpenAiJudgeRef | CompatibleJudgeRef): string | undefined {
+  return ref.apiKeyEnv ?? (ref.provider === 'openai' ? OPENAI_KEY_ENV : undefined);
+}
+
 export function createHttpJudgeClient(options: HttpJudgeClientOptions): JudgeClient {
   const { ref, env } = options;
   const field = options.field ?? 'judge.model';
   const isOpenAi = ref.provider === 'openai';
   const baseUrl = ref.baseUrl ?? env.openaiBaseUrl ?? OPENAI_BASE_URL;
-  const keyEnv = ref.apiKeyEnv ?? (isOpenAi ? OPENAI_KEY_ENV : undefined);
+  const keyEnv = judgeKeyVariable(ref);
   const apiKey = readSecret(env, keyEnv);
-  if (keyEnv !== undefined && apiKey === undefined) {
+  if (keyEnv !== undefined && apiKey === undefined && options.requireKey !== false) {
     throw new ConfigError(`${field}: environment variable ${keyEnv} (the judge's API key) is not set`, {
       field,
     });

@@ -9,17 +9,10 @@ import { emptyUsage, type Usage } from '../core/usage.js';
 import { createResultsJsonlSink } from '../sinks/files/results-jsonl.js';
 import { writeSummaryJson } from '../sinks/files/summary-json.js';
 import { Aggregator } from './aggregate.js';
-import { evaluateGates, type Gate } from './gates.js';
+import { BudgetGuard, type Budgets, type StopReason } from './budget.js';
+import { type AllowNoValues, evaluateGates, type Gate, noValueGates } from './gates.js';
 
-/** Why dispatch stopped before the dataset was exhausted. */
-export type StopReason = 'interrupted' | 'max_cost' | 'max_tokens';
-
-export interface Budgets {
-  /** Stop dispatching new rows once the run's cost (USD) reaches this. */
-  maxCostUsd?: number;
-  /** Stop dispatching new rows once the run's total tokens (model + judge) reach this. */
-  maxTokens?: number;
-}
+export type { Budgets, StopReason } from './budget.js';
 
 export interface EvaluationRun {
   /** Rows of the validated dataset (already limited/sampled), streamed. */
@@ -39,6 +32,8 @@ export interface EvaluationRun {
   gates?: Gate[];
   /** A gate on the number of failed rows + error feedbacks. */
   maxErrors?: number;
+  /** Scorers allowed to end without a single value (see `AllowNoValues`); by default none is. */
+  allowNoValues?: AllowNoValues;
   budgets?: Budgets;
   /** Stop dispatching (first Ctrl-C). */
   signal?: AbortSignal;
@@ -97,6 +92,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   const onResult = (result: RowResult): void => {
     if (seen.has(result.id)) return;
     seen.add(result.id);
+    budget.finished(result.usage);
     aggregator.add(result);
     for (const sink of sinks) {
       try {
@@ -108,16 +104,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     run.onEvent?.({ type: 'row-end', result });
   };
 
-  const shouldStop = (): string | undefined => {
-    const budgets = run.budgets;
-    if (budgets?.maxCostUsd !== undefined && aggregator.usage.costUsd >= budgets.maxCostUsd) {
-      stoppedReason ??= 'max_cost';
-    }
-    const tokens = aggregator.usage.model.totalTokens + aggregator.usage.judge.totalTokens;
-    if (budgets?.maxTokens !== undefined && tokens >= budgets.maxTokens) stoppedReason ??= 'max_tokens';
-    return stoppedReason;
-  };
-
+  const budget = new BudgetGuard(run.budgets);
   let status: RunStatus = 'FINISHED';
   let executionError: unknown;
   try {
@@ -125,14 +112,18 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
       signal,
       ...(run.abortRows !== undefined ? { abortRows: run.abortRows } : {}),
       onResult,
-      onRowStart: (row) => run.onEvent?.({ type: 'row-start', rowId: row.record.id, index: row.index }),
-      shouldStop,
+      onRowStart: (row) => {
+        budget.started();
+        run.onEvent?.({ type: 'row-start', rowId: row.record.id, index: row.index });
+      },
+      admit: () => budget.admit(),
     });
   } catch (error) {
     executionError = error;
     status = 'FAILED';
   }
-  if (signal.aborted) {
+  stoppedReason = budget.stoppedReason;
+  if (signal.aborted || run.abortRows?.aborted) {
     status = 'KILLED';
     stoppedReason = 'interrupted';
   }
@@ -157,6 +148,19 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     ...(run.maxErrors !== undefined ? { maxErrors: run.maxErrors } : {}),
     errors: aggregator.failedRows + aggregator.errorFeedbacks,
   });
+  // An interrupted run scored only part of the dataset: "no value yet" is not a verdict on a scorer.
+  if (stoppedReason !== 'interrupted') {
+    gateResults.push(
+      ...noValueGates({
+        counts: summary.counts,
+        firstErrors: aggregator.firstErrors,
+        scorers: run.scorers.map((s) => s.name),
+        rows: aggregator.rows,
+        failedRows: aggregator.failedRows,
+        ...(run.allowNoValues !== undefined ? { allow: run.allowNoValues } : {}),
+      }),
+    );
+  }
   if (gateResults.length > 0) summary.gates = gateResults;
 
   await writeSummaryJson(run.outDir, summary);

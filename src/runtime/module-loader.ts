@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.js';
@@ -15,6 +16,12 @@ export async function loadExport(options: {
   field?: string;
 }): Promise<unknown> {
   const absolute = path.resolve(options.baseDir, options.modulePath);
+  if (!existsSync(absolute)) {
+    throw new ConfigError(
+      `module ${options.modulePath} does not exist (looked for ${absolute}; paths are relative to the eval file's folder)`,
+      options.field !== undefined ? { field: options.field } : undefined,
+    );
+  }
   const url = pathToFileURL(absolute).href;
   let namespace: Record<string, unknown>;
   try {

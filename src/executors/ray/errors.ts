@@ -1,4 +1,4 @@
-import { JudgeflowError } from '../../core/errors.js';
+import { InfrastructureError } from '../../core/errors.js';
 
 /** Why a Ray run could not go on. */
 export type RayFailure =
@@ -14,18 +14,23 @@ export type RayFailure =
   | 'scheduling'
   /** The bridge could not reach the Ray cluster (or has no `ray` installed). */
   | 'connect'
+  /** A worker lacks environment variables the run needs (API keys). */
+  | 'missing_env'
   /** The bridge process itself failed or exited unexpectedly. */
   | 'bridge_exit'
   | 'internal';
 
-/** A Ray run failed; `failure` says how, the message says what to do. Exit code 1. */
-export class RayExecutorError extends JudgeflowError {
+/**
+ * A Ray run could not go on: the cluster, its workers or their environment failed the run. `failure`
+ * says how, the message says what to do. Exit code 5 (infrastructure), component `ray`.
+ */
+export class RayExecutorError extends InfrastructureError {
   override readonly name = 'RayExecutorError';
   readonly failure: RayFailure;
   /** The last lines the bridge wrote to stderr, for diagnosis. */
   readonly stderrTail: string | undefined;
   constructor(options: { failure: RayFailure; message: string; stderrTail?: string; cause?: unknown }) {
-    super(options.message, { cause: options.cause });
+    super(options.message, { component: 'ray', cause: options.cause });
     this.failure = options.failure;
     this.stderrTail = options.stderrTail;
   }
