@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import queue
+import secrets
 import signal
 import socket
 import sys
@@ -94,6 +95,10 @@ def parse_args(argv):
         help="auto, HOST:PORT, or ray://HOST:PORT; default: this machine's cluster, else a new local head",
     )
     parser.add_argument("--probe-timeout", type=float, default=5.0, help="seconds for the TCP probe of --address")
+    parser.add_argument(
+        "--local-auth-token-path",
+        help="token file for a local head's token auth when the user has none (never ~/.ray/auth_token)",
+    )
     parser.add_argument("--workers", type=int, required=True)
     parser.add_argument("--concurrency", type=int, required=True, help="rows in flight per worker (K)")
     parser.add_argument("--run-name", required=True)
@@ -141,6 +146,29 @@ def starts_local_head(ray, address):
         return services.canonicalize_bootstrap_address(None, None) is None
     except Exception:  # a private API: if it moved, say "attached" rather than guess wrong
         return False
+
+
+def prepare_local_auth(token_path):
+    """Token auth for a local head without touching ~/.ray/auth_token.
+
+    A new local cluster turns token auth on, and ray.init() would save a generated token in
+    ~/.ray/auth_token — after which every `ray start --head` on the machine requires it. The run's head
+    gets its token from a file of judgeflow's own instead (created once, mode 0600), unless the user
+    chose: RAY_AUTH_MODE set, or a token already available. Returns the token file in use, or None.
+    """
+    if os.environ.get("RAY_AUTH_MODE") is not None:
+        return os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        return os.environ.get("RAY_AUTH_TOKEN_PATH")
+    if os.path.exists(os.path.join(os.path.expanduser("~"), ".ray", "auth_token")) or not token_path:
+        return None
+    if not os.path.exists(token_path):
+        os.makedirs(os.path.dirname(token_path), exist_ok=True)
+        fd = os.open(token_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    os.environ["RAY_AUTH_TOKEN_PATH"] = token_path
+    return token_path
 
 
 def dashboard_url_of(context):
@@ -197,8 +225,10 @@ def main(argv=None):
             if args.working_dir and not started_local:
                 # a local head shares this machine's files: nothing to ship
                 init["runtime_env"] = {"working_dir": args.working_dir, "excludes": args.exclude}
+        token_path = None
         if started_local:
             LOG.info("no Ray cluster given or running on this machine: starting a local Ray head for this run")
+            token_path = prepare_local_auth(args.local_auth_token_path)
         try:
             context = ray.init(**init)
         except Exception as error:
@@ -207,9 +237,13 @@ def main(argv=None):
         out.line(
             {
                 "type": "connected",
-                "address": getattr(context, "address_info", {}).get("gcs_address") or args.address or "",
+                # the address the user gave (what they recognise), else the one Ray found or started
+                "address": (args.address if args.address not in (None, "auto") else None)
+                or getattr(context, "address_info", {}).get("gcs_address")
+                or "",
                 "dashboard_url": dashboard_url_of(context),
                 "started_local": started_local,
+                "auth_token_path": token_path or "",
                 "ray_version": getattr(ray, "__version__", ""),
             }
         )

@@ -11,6 +11,7 @@ import { templateVariables } from '../core/template.js';
 import type { DatasetScan, RowReference } from '../datasets/index.js';
 import { judgeKeyVariable } from '../judges/http-judge-client.js';
 import { defaultJudgeModel, defaultLocalJudgePath, parseJudgeModelRef } from '../judges/index.js';
+import { modelKeyVariable } from '../models/index.js';
 import type { Gate } from '../runner/gates.js';
 
 /**
@@ -109,13 +110,6 @@ export function checkJudgeReferences(options: {
   }
 }
 
-/** The environment variable holding the model under test's API key, when it needs one. */
-export function modelKeyVariable(config: EvalFile): string | undefined {
-  const model = config.model;
-  if (model === undefined || model.provider === 'module' || model.provider === 'local') return undefined;
-  return model.api_key_env ?? (model.provider === 'openai' ? 'OPENAI_API_KEY' : undefined);
-}
-
 /**
  * The model under test's settings that fail every row when wrong: a missing base URL, an unset key
  * variable (outside Ray), a prompt that reaches beyond `{{ inputs }}`, a local model file that is not there.
@@ -147,7 +141,7 @@ export function checkModel(options: {
         { file: loaded.path, field: 'model.base_url' },
       );
     }
-    const key = modelKeyVariable(config);
+    const key = modelKeyVariable(model);
     if (options.checkKeys && key !== undefined && readSecret(env, key) === undefined) {
       const where: Where = model.api_key_env !== undefined ? ['model', 'api_key_env'] : ['model', 'provider'];
       throw new ConfigError(

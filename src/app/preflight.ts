@@ -7,7 +7,7 @@ import type { ModelUnderTest } from '../core/model.js';
 import type { Scorer } from '../core/scorer.js';
 import { type DatasetScan, type DatasetSource, scanDataset } from '../datasets/index.js';
 import { createJudgeResolver, defaultJudgeModel, localModelFactory } from '../judges/index.js';
-import { createModel } from '../models/index.js';
+import { createModel, modelKeyVariable } from '../models/index.js';
 import type { PipelinePlan } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
 import type { RowPipeline } from '../runner/pipeline.js';
@@ -23,7 +23,6 @@ import {
   checkModelPrompt,
   checkRowsAgainstConfig,
   checkScorerNames,
-  modelKeyVariable,
   type ParsedScorerEntry,
   promptInputs,
   relocated,
@@ -168,7 +167,7 @@ export async function preflight(request: PreflightRequest): Promise<Preflight> {
       request.purpose === 'run' || request.overrides.out !== undefined
         ? resolveOutDir(request.cwd, request.overrides.out)
         : undefined;
-    const modelKey = modelKeyVariable(config);
+    const modelKey = modelKeyVariable(config.model);
     return {
       loaded,
       config,

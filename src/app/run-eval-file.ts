@@ -112,7 +112,8 @@ async function execute(
       ...(ray.address !== undefined ? { address: ray.address } : {}),
       ...(ray.python !== undefined ? { python: ray.python } : {}),
       onConnected: (cluster) => {
-        const dashboard = cluster.dashboardUrl !== '' ? `; dashboard ${cluster.dashboardUrl}` : '';
+        const token = cluster.authTokenPath !== undefined ? `, its token in ${cluster.authTokenPath}` : '';
+        const dashboard = cluster.dashboardUrl !== '' ? `; dashboard ${cluster.dashboardUrl}${token}` : '';
         request.log(
           cluster.startedLocal
             ? `judgeflow: no Ray cluster given or running here: started a local Ray head for this run (${cluster.address}${dashboard}); it stops when the run ends`

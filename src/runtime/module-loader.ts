@@ -41,7 +41,15 @@ export async function loadExport(options: {
     );
   }
   if (!(options.exportName in namespace)) {
-    const available = Object.keys(namespace).filter((k) => k !== '__esModule');
+    // A TypeScript module loaded through tsx also shows its named exports as a `default` object; only
+    // the names the user wrote are listed.
+    const interop =
+      namespace.default !== null &&
+      typeof namespace.default === 'object' &&
+      Object.keys(namespace).every((k) => k === 'default' || k in (namespace.default as object));
+    const available = Object.keys(namespace).filter(
+      (k) => k !== '__esModule' && !(k === 'default' && interop),
+    );
     throw new ConfigError(
       `module ${absolute} has no export "${options.exportName}" (exports: ${available.join(', ') || 'none'})`,
       options.field !== undefined ? { field: options.field } : undefined,

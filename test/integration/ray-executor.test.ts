@@ -194,7 +194,7 @@ describe('Ray executor against a real Ray head', () => {
         failUnder: [],
         mlflow: false,
         executor: 'ray',
-        rayAddress: ray.address,
+        ray: ray.address,
         rayPython: ray.python,
         workers: 1,
         workerConcurrency: 2,
@@ -203,7 +203,8 @@ describe('Ray executor against a real Ray head', () => {
       },
       { stdout: sink, stderr: sink, env: { ...process.env, JUDGEFLOW_HOME: ray.home }, cwd: dir },
     );
-    expect(code).toBe(1);
+    // the cluster failed the run: infrastructure, exit 5
+    expect(code).toBe(5);
     expect(stderr).toMatch(/Ray run failed: .*-w0: cannot build the pipeline: .*scorers\.ts/);
   });
 

@@ -115,8 +115,10 @@ async function startSession(options: RayExecutorOptions, signal?: AbortSignal): 
     '--start-timeout',
     String(options.startTimeoutS ?? 180),
   ];
-  // No address: the bridge does what ray.init() does (this machine's cluster, else a new local head).
+  // No address: the bridge does what ray.init() does (this machine's cluster, else a new local head,
+  // whose token auth uses a token file in judgeflow's data folder rather than ~/.ray/auth_token).
   if (address !== undefined) args.push('--address', address);
+  else args.push('--local-auth-token-path', path.join(options.home, 'ray', 'auth_token'));
   if (options.shipWorkingDir ?? true) {
     args.push('--working-dir', options.plan.baseDir);
     for (const pattern of options.workingDirExcludes ?? []) args.push('--exclude', pattern);

@@ -91,6 +91,8 @@ export const bridgeOutputSchema = z.discriminatedUnion('type', [
       dashboard_url: z.string(),
       /** True when no cluster was given or running, and the bridge started a local head for this run. */
       started_local: z.boolean(),
+      /** The token file of a local head's dashboard (token auth), when judgeflow provided it. */
+      auth_token_path: z.string().optional(),
       ray_version: z.string().optional(),
     })
     .passthrough(),

@@ -14,6 +14,8 @@ export interface RayClusterInfo {
   dashboardUrl: string;
   /** True when there was no cluster and the bridge started a local head, stopped at the end of the run. */
   startedLocal: boolean;
+  /** The file holding the local head's auth token (its dashboard asks for it), when there is one. */
+  authTokenPath?: string;
 }
 
 export interface SessionOptions {
@@ -201,6 +203,7 @@ export class RaySession {
           address: message.address,
           dashboardUrl: message.dashboard_url,
           startedLocal: message.started_local,
+          ...(message.auth_token_path ? { authTokenPath: message.auth_token_path } : {}),
         };
         this.#options.onConnected?.(this.#connected);
         break;
