@@ -467,8 +467,11 @@ describe('one pre-flight for validate and run: the bad-config table', () => {
       good,
       [
         'dataset: {path: noout.jsonl}',
-        modelAt(server.baseUrl, ', prompt: "Q: {{ inputs.question }}"').trimEnd(),
-        judgeAt(server.baseUrl).trimEnd(),
+        modelAt(
+          server.baseUrl,
+          ', prompt: "Q: {{ inputs.question }}", prices: {input_per_million: 1000, output_per_million: 1000}',
+        ).trimEnd(),
+        `judge: {model: {provider: openai-compatible, base_url: "${server.baseUrl}", model: judge}, prices: {judge: {input_per_million: 10, output_per_million: 10}}}`,
         'scorers:',
         '  - {type: guidelines, name: polite, guidelines: Be kind.}',
         '  - {type: guidelines, name: brief, guidelines: Be brief.}',
@@ -505,5 +508,14 @@ describe('one pre-flight for validate and run: the bad-config table', () => {
     expect(created).toBeDefined();
     const { runs } = await client.searchRuns({ experimentIds: [created!.experiment_id] });
     expect(runs).toHaveLength(1);
+    // the cost covers the whole run, per role, as MLflow metrics too
+    const metrics = Object.fromEntries((runs[0]?.data?.metrics ?? []).map((m) => [m.key, m.value]));
+    expect(metrics['usage/model_cost_usd']).toBeGreaterThan(0);
+    expect(metrics['usage/judge_cost_usd']).toBeGreaterThan(0);
+    expect(metrics['usage/cost_usd']).toBeCloseTo(
+      (metrics['usage/model_cost_usd'] as number) + (metrics['usage/judge_cost_usd'] as number),
+      6,
+    );
+    expect(metrics['usage/judge_retries']).toBe(0);
   });
 });
