@@ -4,14 +4,17 @@ import type { JudgeConfig, ModelConfig, ScorerEntry } from '../config/schema.js'
 import { redactorFor } from '../config/secrets.js';
 import { ConfigError } from '../core/errors.js';
 import type { RunEvent, Sink } from '../core/events.js';
+import type { Executor } from '../core/executor.js';
 import type { PredictFn } from '../core/predict.js';
 import type { RecordInput } from '../core/record.js';
 import type { RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
 import { type DatasetSource, datasetInfo, readDataset, scanDataset } from '../datasets/index.js';
 import { createLocalExecutor } from '../executors/local.js';
+import type { RayClusterInfo } from '../executors/ray/index.js';
+import { defaultJudgeModel } from '../judges/index.js';
 import { fromFunction } from '../models/index.js';
-import { buildPipeline } from '../runner/build.js';
+import { buildPipeline, type PipelinePlan } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
 import { runEvaluation } from '../runner/run-evaluation.js';
 import { HttpRuntime, probeEndpoints } from '../runtime/index.js';
@@ -48,11 +51,27 @@ export interface EvaluateOptions {
   seed?: number;
   /** Quality gates, e.g. `['exact_match/mean=0.8']`; the result says whether they passed. */
   failUnder?: string[];
+  /**
+   * Scorers that may end without a single value (every feedback an error) while `gatesPassed` stays
+   * true: `true` for all, or their names. By default such a scorer fails the gates.
+   */
+  allowNoValues?: boolean | string[];
   /** Stops dispatching new rows (rows in flight finish). */
   signal?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   /** Environment to read (API keys, MLflow settings); default `process.env`. */
   env?: Record<string, string | undefined>;
+  /** Where module paths (model, scorers) resolve; shipped to Ray workers. Default: the working directory. */
+  baseDir?: string;
+  /**
+   * Run the rows on a Ray cluster: `address` (default `RAY_ADDRESS`, else this machine's cluster, else a
+   * local head started for this run and stopped after it), `workers` (2) × `workerConcurrency` (16) rows
+   * in flight. Code travels by name: scorers must be eval-file entries and the model a `model` config
+   * (a `module` provider for your own code), not closures.
+   */
+  ray?: { address?: string; workers?: number; workerConcurrency?: number; python?: string };
+  /** Where diagnostics go (the Ray cluster's dashboard, ...); default stderr. */
+  log?: (line: string) => void;
 }
 
 export interface EvaluateResult {
@@ -65,6 +84,8 @@ export interface EvaluateResult {
   mlflow?: RunSummary['mlflow'];
   gatesPassed: boolean;
   pendingWrites: number;
+  /** The Ray cluster the rows ran on (its dashboard), when `ray` was given. */
+  ray?: RayClusterInfo;
 }
 
 /**
@@ -98,70 +119,125 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const scorerEntries = options.scorers.filter(
     (s): s is ScorerEntry => !(typeof s === 'object' && 'score' in s),
   );
-  const runtime = new HttpRuntime();
-  const pipeline = await buildPipeline(
-    {
-      baseDir: cwd,
-      scorers: scorerEntries,
-      concurrency: options.concurrency ?? 16,
-      ...(options.model !== undefined ? { model: options.model } : {}),
-      ...(options.judge !== undefined ? { judge: options.judge } : {}),
-    },
-    {
-      env,
-      runtime,
-      extraScorers: scorerObjects,
-      ...(options.predictFn !== undefined ? { model: fromFunction(options.predictFn) } : {}),
-    },
-  );
-  const outDir = resolveOutDir(cwd, options.outDir);
-  const sinks: Sink[] = [];
-  const trackingUri =
-    options.mlflow === false
-      ? undefined
-      : typeof options.mlflow === 'object'
-        ? (options.mlflow.trackingUri ?? env.mlflowTrackingUri)
-        : env.mlflowTrackingUri;
-  if (options.mlflow !== undefined && options.mlflow !== false && trackingUri === undefined) {
-    throw new ConfigError('evaluate({mlflow}) needs MLFLOW_TRACKING_URI or {mlflow: {trackingUri}}', {
-      field: 'mlflow',
-    });
-  }
-  const traces =
-    typeof options.mlflow === 'object' && options.mlflow.traces !== undefined
-      ? parseTracePolicy(options.mlflow.traces, { field: 'mlflow.traces' })
-      : undefined;
-  const client = trackingUri !== undefined ? new MlflowClient({ trackingUri, env }) : undefined;
-  if (client !== undefined) {
-    sinks.push(
-      createMlflowSink({
-        client,
-        trackingUri: trackingUri as string,
-        env,
-        ...(traces !== undefined ? { traces } : {}),
-      }),
+  if (options.ray !== undefined && (scorerObjects.length > 0 || options.predictFn !== undefined)) {
+    throw new ConfigError(
+      'evaluate({ray}): functions cannot travel to Ray workers; name scorers as eval-file entries (e.g. {type: "module", path, export}) and the model as a config (provider: module for your own predict function)',
+      { field: scorerObjects.length > 0 ? 'scorers' : 'predictFn' },
     );
   }
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const baseDir = path.resolve(cwd, options.baseDir ?? '.');
+  const workers = options.ray?.workers ?? 2;
+  const workerConcurrency = options.ray?.workerConcurrency ?? 16;
+  const plan: PipelinePlan = {
+    baseDir,
+    scorers: scorerEntries,
+    concurrency: options.ray !== undefined ? workerConcurrency : (options.concurrency ?? 16),
+    ...(options.model !== undefined ? { model: options.model } : {}),
+    ...(options.judge !== undefined ? { judge: options.judge } : {}),
+  };
+  if (options.ray !== undefined)
+    plan.judge = { ...(plan.judge ?? {}), model: defaultJudgeModel(plan.judge, env) };
+  // Every model and judge endpoint the run calls is made while building; they are probed before row 1.
+  const runtime = new HttpRuntime();
+  // Built here in any case: module files are loaded and judge references checked before the first row.
+  const pipeline = await buildPipeline(plan, {
+    env,
+    runtime,
+    extraScorers: scorerObjects,
+    ...(options.predictFn !== undefined ? { model: fromFunction(options.predictFn) } : {}),
+  });
+  const runName = options.runName ?? `evaluate-${new Date().toISOString().slice(0, 19)}`;
+  let cluster: RayClusterInfo | undefined;
+  let executor: Executor;
+  if (options.ray !== undefined) {
+    const { createRayExecutor } = await import('../executors/ray/index.js');
+    executor = createRayExecutor({
+      plan,
+      env,
+      home: env.home,
+      runName,
+      workers,
+      workerConcurrency,
+      requiredEnv: pipeline.keyVariables ?? [],
+      log,
+      ...(options.ray.address !== undefined ? { address: options.ray.address } : {}),
+      ...(options.ray.python !== undefined ? { python: options.ray.python } : {}),
+      onConnected: (info) => {
+        cluster = info;
+        if (info.startedLocal)
+          log(
+            `judgeflow: started a local Ray head for this run (${info.address}); it stops when the run ends`,
+          );
+        if (info.dashboardUrl !== '') {
+          const token = info.authTokenPath !== undefined ? ` (its token: ${info.authTokenPath})` : '';
+          log(`judgeflow: Ray dashboard: ${info.dashboardUrl}${token}`);
+        }
+      },
+    });
+  } else {
+    executor = createLocalExecutor({ pipeline, concurrency: options.concurrency ?? 16 });
+  }
+  let client: MlflowClient | undefined;
   try {
-    await probeEndpoints(runtime, options.signal !== undefined ? { signal: options.signal } : {});
+    const outDir = resolveOutDir(cwd, options.outDir);
+    const trackingUri =
+      options.mlflow === false
+        ? undefined
+        : typeof options.mlflow === 'object'
+          ? (options.mlflow.trackingUri ?? env.mlflowTrackingUri)
+          : env.mlflowTrackingUri;
+    if (options.mlflow !== undefined && options.mlflow !== false && trackingUri === undefined) {
+      throw new ConfigError('evaluate({mlflow}) needs MLFLOW_TRACKING_URI or {mlflow: {trackingUri}}', {
+        field: 'mlflow',
+      });
+    }
+    const traces =
+      typeof options.mlflow === 'object' && options.mlflow.traces !== undefined
+        ? parseTracePolicy(options.mlflow.traces, { field: 'mlflow.traces' })
+        : undefined;
+    // The cluster is reached and its workers started before anything is written.
+    await executor.prepare?.(options.signal !== undefined ? { signal: options.signal } : {});
+    // An unreachable model or judge server ends the run before anything is written (exit 5).
+    if (options.ray === undefined)
+      await probeEndpoints(runtime, options.signal !== undefined ? { signal: options.signal } : {});
+    client = trackingUri !== undefined ? new MlflowClient({ trackingUri, env }) : undefined;
+    const sinks: Sink[] = [];
+    if (client !== undefined) {
+      sinks.push(
+        createMlflowSink({
+          client,
+          trackingUri: trackingUri as string,
+          env,
+          ...(traces !== undefined ? { traces } : {}),
+        }),
+      );
+    }
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
-      executor: createLocalExecutor({ pipeline, concurrency: options.concurrency ?? 16 }),
+      executor,
       scorers: pipeline.scorers,
       sinks,
       outDir,
-      runName: options.runName ?? `evaluate-${new Date().toISOString().slice(0, 19)}`,
+      runName,
       experiment: options.experiment ?? 'judgeflow',
       redactor: redactorFor(env, {
         config: { model: options.model, judge: options.judge, scorers: scorerEntries },
       }),
       params: {
-        concurrency: String(options.concurrency ?? 16),
+        ...(options.ray !== undefined
+          ? {
+              executor: 'ray',
+              'ray.workers': String(workers),
+              'ray.worker_concurrency': String(workerConcurrency),
+            }
+          : { concurrency: String(options.concurrency ?? 16) }),
         scorers: JSON.stringify(pipeline.scorers.map((s) => s.name)),
         ...(pipeline.model !== undefined ? { model: pipeline.model.name } : {}),
       },
       gates,
+      ...(options.allowNoValues !== undefined ? { allowNoValues: options.allowNoValues } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
       ...(options.onEvent !== undefined ? { onEvent: options.onEvent } : {}),
     });
@@ -175,8 +251,10 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       pendingWrites: outcome.pendingWrites,
     };
     if (outcome.summary.mlflow !== undefined) result.mlflow = outcome.summary.mlflow;
+    if (cluster !== undefined) result.ray = cluster;
     return result;
   } finally {
+    await executor.dispose?.();
     await pipeline.close();
     await runtime.close();
     await client?.close();

@@ -22,7 +22,10 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** What each code means, for `--help` and the README. */
 export const EXIT_CODE_MEANINGS: ReadonlyArray<{ code: ExitCode; meaning: string }> = [
   { code: EXIT.ok, meaning: 'success: the run finished and every quality gate passed' },
-  { code: EXIT.gateFailed, meaning: 'a quality gate failed (--fail-under, --max-errors)' },
+  {
+    code: EXIT.gateFailed,
+    meaning: 'a quality gate failed (--fail-under, --max-errors, a scorer with no value unless allowed)',
+  },
   {
     code: EXIT.invalidInput,
     meaning: 'invalid input or configuration (eval file, dataset row, flag, --out); nothing is written',

@@ -62,10 +62,10 @@ export async function main(rawArgv: string[]): Promise<number> {
     .version(judgeflowVersion())
     .option('--debug', 'print stack traces of errors (also JUDGEFLOW_DEBUG=1); allowed after any command')
     .addHelpText('after', exitCodesHelp())
-    .showHelpAfterError()
     .exitOverride();
   try {
     for (const register of await registrations(argv)) register(program, setExitCode);
+    hintAfterErrors(program);
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
@@ -75,4 +75,14 @@ export async function main(rawArgv: string[]): Promise<number> {
     }
     return reportError(error, process.stderr);
   }
+}
+
+/**
+ * A mistyped flag gets one line (commander's, with a "did you mean" when one is close) and a hint
+ * naming the command's help — not the whole help, which buries the line that matters.
+ */
+function hintAfterErrors(command: Command, prefix = 'judgeflow'): void {
+  const name = command.parent === null ? prefix : `${prefix} ${command.name()}`;
+  command.showHelpAfterError(`(see '${name} --help' for the options)`);
+  for (const sub of command.commands) hintAfterErrors(sub, name);
 }

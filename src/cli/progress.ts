@@ -156,13 +156,16 @@ export function formatSummaryTable(summary: RunSummary): string {
   const judge = summary.usage.judge;
   const model = summary.usage.model;
   if (model.calls > 0 || judge.calls > 0) {
+    const retries = (n: number) => (n > 0 ? `, ${n} retries` : '');
     out.push(
-      `tokens: model ${model.total_tokens} (${model.calls} calls), judge ${judge.total_tokens} (${judge.calls} calls)  cost: $${summary.usage.cost_usd.toFixed(4)}`,
+      `tokens: model ${model.total_tokens} (${model.calls} calls${retries(model.retries)}), judge ${judge.total_tokens} (${judge.calls} calls${retries(judge.retries)})  cost: $${summary.usage.cost_usd.toFixed(4)} (model $${model.cost_usd.toFixed(4)}, judge $${judge.cost_usd.toFixed(4)})`,
     );
   }
   if (summary.stopped_reason !== undefined) out.push(`stopped early: ${summary.stopped_reason}`);
   for (const gate of summary.gates ?? []) {
-    out.push(`gate ${gate.gate}: ${gate.passed ? 'passed' : 'FAILED'} (actual ${gate.actual ?? 'none'})`);
+    out.push(
+      `gate ${gate.gate}: ${gate.passed ? 'passed' : 'FAILED'} (${gate.detail ?? `actual ${gate.actual ?? 'none'}`})`,
+    );
   }
   return out.join('\n');
 }

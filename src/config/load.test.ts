@@ -61,4 +61,39 @@ describe('parseEvalFile', () => {
   it('checks quality gate keys', () => {
     expect(errorOf(`${valid}fail_under: {exact_match: 0.5}\n`).message).toContain('<name>/<aggregation>');
   });
+
+  it('points at the offending key itself, not at its parent', () => {
+    // an unknown key on line 3 is reported at line 3, one on line 6 at line 6
+    expect(errorOf('dataset: {path: x.jsonl}\nscorers: [exact_match]\nfoo: 1\n').message).toBe(
+      'eval.yaml:3: unknown key "foo"',
+    );
+    const sixth = 'dataset:\n  path: x.jsonl\nscorers:\n  - exact_match\nconcurrency: 2\nbar: 1\n';
+    expect(errorOf(sixth).message).toBe('eval.yaml:6: unknown key "bar"');
+    const nested = 'dataset:\n  path: x.jsonl\n  wat: 1\nscorers: [exact_match]\n';
+    expect(errorOf(nested).message).toBe('eval.yaml:3: dataset: unknown key "wat"');
+  });
+
+  it('never says only "Invalid input": it says what was expected', () => {
+    const missing = errorOf('scorers: [exact_match]\n');
+    expect(missing.message).toMatch(
+      /dataset: missing; expected one of \{path: FILE\}.*\{records: \[\.\.\.\]\} or \{mlflow: NAME\}/,
+    );
+    const both = errorOf('dataset: {path: a.jsonl, records: [{inputs: {q: a}}]}\nscorers: [exact_match]\n');
+    expect(both.message).toContain(
+      '"path" and "records" given together; give exactly one of path, records, mlflow',
+    );
+    const p99 = errorOf(
+      'dataset: {path: a.jsonl}\nscorers:\n  - exact_match\n  - {type: exact_match, name: b, aggregations: [mean, p99]}\n',
+    );
+    expect(p99.message).toBe(
+      'eval.yaml:4: scorers[1].aggregations[1]: expected one of mean, min, max, median, variance, p90; got "p99"',
+    );
+    const ftp = errorOf(
+      'dataset: {path: a.jsonl}\njudge:\n  model: {provider: vllm, base_url: "ftp://x/v1", model: m}\nscorers: [exact_match]\n',
+    );
+    expect(ftp.message).toMatch(
+      /^eval\.yaml:3: judge\.model\.base_url: expected an http:\/\/ or https:\/\/ URL/,
+    );
+    for (const error of [missing, both, p99, ftp]) expect(error.message).not.toMatch(/Invalid input/);
+  });
 });

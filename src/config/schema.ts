@@ -7,7 +7,34 @@ import { z } from 'zod';
  * scorer's options.
  */
 
-const aggregationSchema = z.enum(['mean', 'min', 'max', 'median', 'variance', 'p90']);
+const aggregationSchema = z.enum(['mean', 'min', 'max', 'median', 'variance', 'p90'], {
+  error: (issue) =>
+    `expected one of mean, min, max, median, variance, p90; got ${JSON.stringify(issue.input)}`,
+});
+
+/** A base URL judgeflow can call: http or https only (an `ftp://` URL would fail at the first row). */
+const httpUrlSchema = z
+  .string()
+  .url({ error: 'expected an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1' })
+  .refine((value) => /^https?:\/\//i.test(value), {
+    error: 'expected an http:// or https:// URL, e.g. http://127.0.0.1:8000/v1',
+  });
+
+/** USD per million tokens of one model. */
+export const priceSchema = z
+  .object({ input_per_million: z.number().min(0), output_per_million: z.number().min(0) })
+  .strict();
+
+/**
+ * The request field that carries the completion-token cap. OpenAI's reasoning models accept only
+ * `max_completion_tokens` (and OpenAI deprecated `max_tokens`); vLLM, llama.cpp and most other servers
+ * know `max_tokens`.
+ */
+const tokenLimitFieldSchema = z
+  .enum(['max_tokens', 'max_completion_tokens'])
+  .describe(
+    'Request field for the token cap: default max_completion_tokens for provider openai, max_tokens otherwise',
+  );
 
 /** A model reference: an MLflow-style URI string (`openai:/gpt-4.1-mini`, `local`) or an endpoint object. */
 export const modelRefSchema = z.union([
@@ -18,7 +45,7 @@ export const modelRefSchema = z.union([
   z
     .object({
       provider: z.enum(['openai', 'openai-compatible', 'vllm', 'local']),
-      base_url: z.string().url().optional().describe('OpenAI-compatible base URL ending in /v1'),
+      base_url: httpUrlSchema.optional().describe('OpenAI-compatible base URL ending in /v1'),
       model: z.string().min(1).optional().describe('Model name the server expects; for local, a GGUF path'),
       api_key_env: z
         .string()
@@ -48,9 +75,7 @@ export const modelSchema = z.discriminatedUnion('provider', [
   z
     .object({
       provider: z.enum(['openai-compatible', 'openai', 'vllm']),
-      base_url: z
-        .string()
-        .url()
+      base_url: httpUrlSchema
         .optional()
         .describe('Base URL ending in /v1 (default https://api.openai.com/v1 for openai)'),
       model: z.string().min(1),
@@ -67,7 +92,16 @@ export const modelSchema = z.discriminatedUnion('provider', [
         ),
       system_prompt: z.string().optional(),
       temperature: z.number().min(0).max(2).optional(),
-      max_tokens: z.number().int().positive().optional(),
+      max_tokens: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('Cap on completion tokens; sent only when set'),
+      token_limit_field: tokenLimitFieldSchema.optional(),
+      prices: priceSchema
+        .optional()
+        .describe('USD per million tokens of this model (default: OpenAI list prices for provider openai)'),
       ...httpTuningShape,
     })
     .strict(),
@@ -108,11 +142,9 @@ export const judgeSchema = z
       .max(15)
       .optional()
       .describe('Self-consistency: ask n times, majority/mean'),
+    token_limit_field: tokenLimitFieldSchema.optional(),
     prices: z
-      .record(
-        z.string(),
-        z.object({ input_per_million: z.number().min(0), output_per_million: z.number().min(0) }).strict(),
-      )
+      .record(z.string(), priceSchema)
       .optional()
       .describe('USD per million tokens by model name; overrides the built-in table'),
     ...httpTuningShape,
@@ -181,6 +213,12 @@ export const evalFileSchema = z
       .optional()
       .describe('Quality gates: {"exact_match/mean": 0.8}'),
     max_errors: z.number().int().min(0).optional(),
+    allow_no_values: z
+      .union([z.boolean(), z.array(z.string().min(1)).min(1)])
+      .optional()
+      .describe(
+        'Scorers that may end the run without a single value (every feedback an error) and still exit 0: true for all, or their names. Default: none, such a run exits 1',
+      ),
     max_cost: z.number().positive().optional().describe('USD; stop dispatching new rows when reached'),
     max_tokens: z
       .number()

@@ -19,7 +19,10 @@ describe('secret environment variables', () => {
   });
 
   it('never takes the working directory for a secret (every path under it would be redacted)', () => {
-    const env = readEnv({ PWD: '/work/project', OLDPWD: '/work', OPENAI_API_KEY: 'sk-abcdefghijklmnop' }, '/work');
+    const env = readEnv(
+      { PWD: '/work/project', OLDPWD: '/work', OPENAI_API_KEY: 'sk-abcdefghijklmnop' },
+      '/work',
+    );
     expect(secretValues(env)).toEqual(['sk-abcdefghijklmnop']);
   });
 });

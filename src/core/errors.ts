@@ -37,15 +37,29 @@ export class DatasetError extends JudgeflowError {
   readonly line: number | undefined;
   readonly field: string | undefined;
   readonly expected: string | undefined;
+  /** 0-based index of the element in a JSON array dataset, when the row is one. */
+  readonly element: number | undefined;
   constructor(options: {
     file: string;
     line?: number;
+    /** 0-based index of the element in a JSON array dataset (named as `element [i]`). */
+    element?: number;
     field?: string;
     expected?: string;
     message: string;
     cause?: unknown;
   }) {
-    const where = [options.file, options.line !== undefined ? `line ${options.line}` : undefined]
+    const where = [
+      options.file,
+      options.line !== undefined || options.element !== undefined
+        ? [
+            options.line !== undefined ? `line ${options.line}` : undefined,
+            options.element !== undefined ? `element [${options.element}]` : undefined,
+          ]
+            .filter(Boolean)
+            .join(', ')
+        : undefined,
+    ]
       .filter(Boolean)
       .join(':');
     const field = options.field !== undefined ? ` field "${options.field}":` : '';
@@ -55,6 +69,7 @@ export class DatasetError extends JudgeflowError {
     this.line = options.line;
     this.field = options.field;
     this.expected = options.expected;
+    this.element = options.element;
   }
 }
 
@@ -155,14 +170,21 @@ export class MissingComponentError extends JudgeflowError {
  * model or judge endpoint at start, an MLflow server that could not be started. Exit code 5.
  */
 export class InfrastructureError extends JudgeflowError {
-  override readonly name = 'InfrastructureError';
-  override readonly exitCode = 5;
+  override readonly name: string = 'InfrastructureError';
+  /** 5; a subclass may classify some of its failures as internal (70). */
+  override readonly exitCode: number = 5;
   /** What was unreachable (`ray`, `mlflow`, `model`, `judge`, ...). */
   readonly component: string;
   constructor(message: string, options: { component: string; cause?: unknown }) {
     super(message, { cause: options.cause });
     this.component = options.component;
   }
+}
+
+/** The run was interrupted (Ctrl-C) before it had started: nothing was written. Exit code 130. */
+export class InterruptedError extends JudgeflowError {
+  override readonly name = 'InterruptedError';
+  override readonly exitCode = 130;
 }
 
 /** Turns anything thrown into a short message. */

@@ -31,6 +31,17 @@ export interface RowLocation {
   source: string;
   /** 1-based line where the row starts (JSONL, CSV, YAML, JSON array), or 1-based element index (inline records). */
   line: number;
+  /** 0-based index of the row in a JSON array file, which errors name next to the line. */
+  element?: number;
+}
+
+/** The parts of a location a DatasetError names: file, line and, in a JSON array, the element. */
+export function rowWhere(location: RowLocation): { file: string; line: number; element?: number } {
+  return {
+    file: location.source,
+    line: location.line,
+    ...(location.element !== undefined ? { element: location.element } : {}),
+  };
 }
 
 /** A validated record together with its position in the dataset. */

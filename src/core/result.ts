@@ -34,6 +34,16 @@ export interface FeedbackCounts {
   errors: number;
 }
 
+/** One role's share of a run's usage in summary.json. */
+export interface RoleUsage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  calls: number;
+  retries: number;
+  cost_usd: number;
+}
+
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
 /** `summary.json`, as README.md "Outputs" describes it. */
@@ -43,9 +53,14 @@ export interface RunSummary {
   error_feedbacks: number;
   metrics: Record<string, number>;
   counts: Record<string, FeedbackCounts>;
+  /**
+   * Tokens, requests and cost per role. `calls` are requests (first attempts); `retries` the extra HTTP
+   * attempts the runtime made for them; judge `repairs` the calls that were repair attempts. `cost_usd`
+   * at the top is the whole run's (model under test + judges), the one `--max-cost` counts.
+   */
   usage: {
-    model: { input_tokens: number; output_tokens: number; total_tokens: number; calls: number };
-    judge: { input_tokens: number; output_tokens: number; total_tokens: number; calls: number };
+    model: RoleUsage;
+    judge: RoleUsage & { repairs: number };
     cost_usd: number;
   };
   started_at: string;
@@ -59,7 +74,8 @@ export interface RunSummary {
   /** Why dispatch stopped early, when it did (`interrupted`, `max_cost`, `max_tokens`, `max_errors`). */
   stopped_reason?: string;
   dataset: { name: string; digest: string; rows: number };
-  gates?: Array<{ gate: string; actual: number | null; passed: boolean }>;
+  /** Quality gates and their outcome; `detail` says why a gate without a threshold failed. */
+  gates?: Array<{ gate: string; actual: number | null; passed: boolean; detail?: string }>;
   mlflow?: {
     tracking_uri: string;
     experiment_id: string;

@@ -50,5 +50,10 @@ export interface Scorer {
   readonly kind: ScorerKind;
   /** Aggregations to compute for this scorer's feedbacks; `['mean']` when omitted. */
   readonly aggregations?: readonly Aggregation[];
+  /**
+   * Feedback names it produces besides `name` (a per-chunk judge's `<name>/precision`), so that a
+   * quality gate on one of them is known to be reachable before the run starts.
+   */
+  readonly feedbackNames?: readonly string[];
   score(args: ScorerArgs): ScoreResult | Promise<ScoreResult>;
 }

@@ -1,6 +1,6 @@
 import { DatasetError } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
-import type { RowLocation } from '../core/record.js';
+import { type RowLocation, rowWhere } from '../core/record.js';
 
 /** Columns read as the recorded outputs of a flat row, in the order a user is most likely to use them. */
 export const outputColumns: readonly string[] = ['outputs', 'output', 'response'];
@@ -45,8 +45,7 @@ export function flatRowToStructured(
       if (value === null) continue;
       if (outputColumn !== undefined) {
         throw new DatasetError({
-          file: location.source,
-          line: location.line,
+          ...rowWhere(location),
           field: column,
           message: `both "${outputColumn}" and "${column}" hold outputs`,
           expected: `one outputs column (${outputColumns.join(', ')})`,
@@ -58,8 +57,7 @@ export function flatRowToStructured(
       if (value === null) continue;
       if (!isPlainObject(value)) {
         throw new DatasetError({
-          file: location.source,
-          line: location.line,
+          ...rowWhere(location),
           field: column,
           message: 'is not an object',
           expected: `an object (in CSV, a JSON object cell), or "${column}.<key>" columns`,
@@ -98,8 +96,7 @@ class TargetObject {
     const earlier = this.setBy.get(key);
     if (earlier !== undefined) {
       throw new DatasetError({
-        file: this.location.source,
-        line: this.location.line,
+        ...rowWhere(this.location),
         field: column,
         message: `sets ${this.name}.${key}, which column "${earlier}" already set`,
         expected: 'one column per key',
@@ -114,8 +111,7 @@ function keyAfterPrefix(column: string, location: RowLocation): string {
   const key = column.slice(column.indexOf('.') + 1);
   if (key === '') {
     throw new DatasetError({
-      file: location.source,
-      line: location.line,
+      ...rowWhere(location),
       field: column,
       message: 'names no key',
       expected: `a key after "${column}", e.g. "${column}question"`,

@@ -19,6 +19,8 @@ export {
   type DatasetScan,
   datasetInfo,
   digestLength,
+  type MissingInput,
+  type RowReference,
   type ScanDatasetOptions,
   scanDataset,
 } from './scan-dataset.js';

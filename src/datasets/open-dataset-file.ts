@@ -18,6 +18,7 @@ export async function openDatasetFile(filePath: string): Promise<Readable> {
   try {
     handle = await open(filePath, 'r');
     const stats = await handle.stat();
+    if (stats.isDirectory()) throw new Error('it is a folder, not a file');
     if (!stats.isFile()) throw new Error('not a regular file');
   } catch (error) {
     await handle?.close();

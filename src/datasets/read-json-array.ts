@@ -6,7 +6,8 @@ import { openDatasetFile, readFailure } from './open-dataset-file.js';
  * Streams a JSON file holding one array of records. The array is never parsed whole: a small splitter
  * finds where each top-level element starts and ends (tracking strings, escapes and nesting), and each
  * element is parsed on its own — so memory holds one element, and any file size works.
- * `location.line` is the line where the element starts.
+ * `location.line` is the line where the element starts, `location.element` its 0-based index, and
+ * errors name both.
  */
 export async function* readJsonArray(filePath: string): AsyncGenerator<RawRow> {
   const input = await openDatasetFile(filePath);
@@ -24,10 +25,11 @@ export async function* readJsonArray(filePath: string): AsyncGenerator<RawRow> {
   }
 }
 
-/** The text of one top-level array element and the line it starts on. */
+/** The text of one top-level array element, the line it starts on and its 0-based index. */
 export interface JsonArrayElement {
   text: string;
   line: number;
+  index: number;
 }
 
 type SplitterState = 'before-array' | 'before-first' | 'before-next' | 'in-element' | 'after-array';
@@ -40,7 +42,10 @@ export class JsonArraySplitter {
   /** 1-based line of the character being read. */
   line = 1;
   private state: SplitterState = 'before-array';
-  private depth = 0;
+  /** Open brackets of the current element, innermost last: `}` must close `{`, `]` must close `[`. */
+  private open: number[] = [];
+  /** Index of the element being read (the next one, between elements). */
+  private index = 0;
   private inString = false;
   private escaped = false;
   private pending: string[] = [];
@@ -69,13 +74,20 @@ export class JsonArraySplitter {
           continue;
         }
         if (code === 34) this.inString = true;
-        else if (code === 123 /* { */ || code === 91 /* [ */) this.depth++;
-        else if (code === 125 /* } */ || (code === 93 /* ] */ && this.depth > 0)) {
-          if (this.depth === 0) throw this.error(`unexpected "}"`);
-          this.depth--;
-        } else if (this.depth === 0 && (code === 44 /* , */ || code === 93)) {
+        else if (code === 123 /* { */ || code === 91 /* [ */) this.open.push(code);
+        else if (code === 125 /* } */ || (code === 93 /* ] */ && this.open.length > 0)) {
+          const opener = this.open.pop();
+          if (opener !== (code === 125 ? 123 : 91)) {
+            throw this.elementError(
+              opener === undefined
+                ? `unexpected "}"`
+                : `"${chunk[i]}" closes a "${opener === 123 ? '{' : '['}"`,
+            );
+          }
+        } else if (this.open.length === 0 && (code === 44 /* , */ || code === 93)) {
           this.pending.push(chunk.slice(start, i));
-          done.push({ text: this.pending.join(''), line: this.elementLine });
+          done.push({ text: this.pending.join(''), line: this.elementLine, index: this.index });
+          this.index++;
           this.pending = [];
           this.state = code === 44 ? 'before-next' : 'after-array';
         }
@@ -96,7 +108,7 @@ export class JsonArraySplitter {
           if (code === 44 || code === 93) throw this.error(`unexpected "${chunk[i]}"`, 'an array element');
           this.state = 'in-element';
           this.elementLine = this.line;
-          this.depth = 0;
+          this.open = [];
           start = i;
           // Re-read this (non-whitespace) character as the element's first.
           i--;
@@ -112,9 +124,22 @@ export class JsonArraySplitter {
   /** Checks that the array was closed. */
   end(): void {
     if (this.state === 'before-array') return; // an empty file: the scan reports "dataset is empty"
+    if (this.state === 'in-element' && (this.open.length > 0 || this.inString)) {
+      throw this.elementError('the file ended inside this element');
+    }
     if (this.state !== 'after-array') {
       throw this.error('the file ended inside the JSON array', 'a closing "]"');
     }
+  }
+
+  /** A problem inside the element being read: named by its index and the line it starts on. */
+  private elementError(message: string): DatasetError {
+    return new DatasetError({
+      file: this.filePath,
+      line: this.elementLine,
+      element: this.index,
+      message: `invalid JSON in this array element${this.line !== this.elementLine ? ` (it runs to line ${this.line})` : ''}: ${message}`,
+    });
   }
 
   private error(message: string, expected?: string): DatasetError {
@@ -129,12 +154,16 @@ export class JsonArraySplitter {
 
 function parseElement(element: JsonArrayElement, filePath: string): RawRow {
   try {
-    return { raw: JSON.parse(element.text), location: { source: filePath, line: element.line } };
+    return {
+      raw: JSON.parse(element.text),
+      location: { source: filePath, line: element.line, element: element.index },
+    };
   } catch (error) {
     throw new DatasetError({
       file: filePath,
       line: element.line,
-      message: `invalid JSON in the array element starting here: ${errorMessage(error)}`,
+      element: element.index,
+      message: `invalid JSON in this array element: ${errorMessage(error)}`,
       cause: error,
     });
   }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { ConfigError, DatasetError } from '../core/errors.js';
 import type { DatasetInfo } from '../core/events.js';
 import { RowIdAssigner } from '../core/ids.js';
@@ -11,6 +13,8 @@ import {
   type DatasetSource,
   datasetName,
   datasetOrigin,
+  formatFromExtension,
+  knownDatasetExtensions,
   sourceLabel,
 } from './dataset-source.js';
 import { fileFormat, readRawRows } from './read-raw-rows.js';
@@ -27,6 +31,27 @@ export interface ScanDatasetOptions {
   signal?: AbortSignal;
   /** Called every `progressEvery` rows with the number of rows validated so far (a long scan's progress line). */
   onProgress?: (rowsScanned: number) => void;
+  /**
+   * Input fields every row should have (dotted paths under `inputs`, e.g. `question` for a prompt's
+   * `{{ inputs.question }}`): the scan counts the rows that lack each one (see `missingInputs`).
+   */
+  requiredInputs?: readonly string[];
+}
+
+/** A row named in a message: where it is and its id. */
+export interface RowReference {
+  location: RowLocation;
+  id: string;
+}
+
+/** Rows lacking an input field that `requiredInputs` asked for. */
+export interface MissingInput {
+  /** The dotted path under `inputs`. */
+  path: string;
+  /** How many rows lack it. */
+  rows: number;
+  /** The first of them. */
+  first: RowReference;
 }
 
 /** How often `onProgress` is called. */
@@ -54,6 +79,10 @@ export interface DatasetScan {
   /** Rows that carry recorded outputs (no model call needed) and rows that do not, over the whole dataset. */
   rowsWithOutputs: number;
   rowsWithoutOutputs: number;
+  /** The first row without outputs, to name it when no model under test is configured. */
+  firstRowWithoutOutputs?: RowReference;
+  /** The `requiredInputs` some rows lack, in the order asked (empty when every row has them all). */
+  missingInputs: MissingInput[];
   /** What readDataset needs to stream the selected rows again. Treat as opaque. */
   readonly plan: ReadPlan;
 }
@@ -91,8 +120,9 @@ export async function scanDataset(
 ): Promise<DatasetScan> {
   checkSelectionOptions(options);
   const label = sourceLabel(source);
-  const format = source.kind === 'file' ? fileFormat(source) : source.kind;
+  // the file first: a folder or a missing file is named as such, before its extension is looked at
   const fileStamp = source.kind === 'file' ? await fileStampOf(source.path) : undefined;
+  const format = source.kind === 'file' ? fileFormat(source) : source.kind;
   const ids = new RowIdAssigner();
   const hash = createHash('sha256');
   const schema = new SchemaSummaryBuilder();
@@ -103,6 +133,9 @@ export async function scanDataset(
   const repeatedIds = new Map<number, string>();
   let rows = 0;
   let rowsWithOutputs = 0;
+  let firstRowWithoutOutputs: RowReference | undefined;
+  const missing = new Map<string, { rows: number; first: RowReference }>();
+  const required = (options.requiredInputs ?? []).map((p) => ({ path: p, parts: p.split('.') }));
 
   for await (const { raw, location } of readRawRows(source)) {
     options.signal?.throwIfAborted();
@@ -114,6 +147,13 @@ export async function scanDataset(
     hash.update('\n');
     schema.add(input);
     if (input.outputs !== undefined) rowsWithOutputs++;
+    else firstRowWithoutOutputs ??= { location, id: assigned.id };
+    for (const { path, parts } of required) {
+      if (hasPath(input.inputs, parts)) continue;
+      const entry = missing.get(path);
+      if (entry === undefined) missing.set(path, { rows: 1, first: { location, id: assigned.id } });
+      else entry.rows++;
+    }
     sampler?.add();
     rows++;
     if (rows % progressEvery === 0) options.onProgress?.(rows);
@@ -134,6 +174,11 @@ export async function scanDataset(
     schema: schema.summary(),
     rowsWithOutputs,
     rowsWithoutOutputs: rows - rowsWithOutputs,
+    ...(firstRowWithoutOutputs !== undefined ? { firstRowWithoutOutputs } : {}),
+    missingInputs: required.flatMap(({ path }) => {
+      const entry = missing.get(path);
+      return entry !== undefined ? [{ path, ...entry }] : [];
+    }),
     plan: { source, selection, repeatedIds: keepSelected(repeatedIds, selection), fileStamp },
   };
 }
@@ -152,12 +197,45 @@ export function datasetInfo(scan: DatasetScan): DatasetInfo {
 
 /** The size and modification time of a dataset file (a DatasetError when it cannot be read). */
 export async function fileStampOf(filePath: string): Promise<FileStamp> {
+  let stats: Stats;
   try {
-    const stats = await stat(filePath);
-    return { size: stats.size, mtimeMs: stats.mtimeMs };
+    stats = await stat(filePath);
   } catch (error) {
-    throw new DatasetError({ file: filePath, message: 'cannot open the dataset file', cause: error });
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new DatasetError({
+      file: filePath,
+      message: missing ? 'the dataset file does not exist' : 'cannot open the dataset file',
+      ...(missing ? { expected: 'dataset.path relative to the eval file' } : {}),
+      cause: error,
+    });
   }
+  if (stats.isDirectory()) throw await folderError(filePath);
+  return { size: stats.size, mtimeMs: stats.mtimeMs };
+}
+
+/** A folder given as the dataset: say so, and name the dataset files in it. */
+async function folderError(folder: string): Promise<DatasetError> {
+  const files = await readdir(folder).catch(() => [] as string[]);
+  const datasets = files.filter((name) => formatFromExtension(name) !== undefined).sort();
+  const shown = datasets.slice(0, 5).join(', ') + (datasets.length > 5 ? ', ...' : '');
+  return new DatasetError({
+    file: folder,
+    message: 'this is a folder, not a dataset file',
+    expected:
+      datasets.length > 0
+        ? `the path of one file in it, e.g. ${path.join(path.basename(folder), datasets[0] as string)} (it holds ${shown})`
+        : `the path of a dataset file (${knownDatasetExtensions.join(', ')}); this folder holds none`,
+  });
+}
+
+/** True when `inputs` has a value (not undefined) at the dotted path. */
+function hasPath(inputs: Record<string, unknown>, parts: readonly string[]): boolean {
+  let current: unknown = inputs;
+  for (const part of parts) {
+    if (current === null || typeof current !== 'object') return false;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current !== undefined;
 }
 
 function checkSelectionOptions(options: ScanDatasetOptions): void {

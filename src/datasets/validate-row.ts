@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DatasetError } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
-import type { RecordInput, RowLocation } from '../core/record.js';
+import { type RecordInput, type RowLocation, rowWhere } from '../core/record.js';
 import { flatRowToStructured, type StructuredCandidate } from './flat-row.js';
 
 const structuredFields = ['id', 'inputs', 'outputs', 'expectations', 'tags'] as const;
@@ -41,8 +41,7 @@ const structuredRowSchema = z.strictObject({
 export function validateRow(raw: unknown, location: RowLocation): RecordInput {
   if (!isPlainObject(raw)) {
     throw new DatasetError({
-      file: location.source,
-      line: location.line,
+      ...rowWhere(location),
       message: `the row is ${describeValue(raw)}`,
       expected: 'an object with "inputs" (or flat columns)',
     });
@@ -76,7 +75,7 @@ function issueError(
   flat: boolean,
   cause: unknown,
 ): DatasetError {
-  const where = { file: location.source, line: location.line, cause };
+  const where = { ...rowWhere(location), cause };
   if (issue === undefined) return new DatasetError({ ...where, message: 'invalid row' });
   if (issue.code === 'unrecognized_keys') {
     return new DatasetError({

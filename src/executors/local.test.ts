@@ -69,16 +69,29 @@ describe('local executor', () => {
     expect(results.length).toBe(state.started.length);
   });
 
-  it('stops dispatching when shouldStop returns a reason (budgets)', async () => {
+  it('stops dispatching when admit says stop, and holds rows back while it says wait (budgets)', async () => {
     const state = { inFlight: 0, max: 0, started: [] as string[] };
     const results: RowResult[] = [];
     const executor = createLocalExecutor({ pipeline: slowPipeline(state, 1), concurrency: 1 });
     await executor.execute(rows(50, { count: 0 }), {
       signal: new AbortController().signal,
       onResult: (r) => results.push(r),
-      shouldStop: () => (results.length >= 7 ? 'max_cost' : undefined),
+      admit: () => (results.length >= 7 ? 'stop' : 'dispatch'),
     });
     expect(results).toHaveLength(7);
+
+    // `wait`: no row is dispatched until one in flight finishes, then admit is asked again
+    const waiting = { inFlight: 0, max: 0, started: [] as string[] };
+    const finished: RowResult[] = [];
+    const pool = createLocalExecutor({ pipeline: slowPipeline(waiting, 5), concurrency: 4 });
+    await pool.execute(rows(12, { count: 0 }), {
+      signal: new AbortController().signal,
+      onResult: (r) => finished.push(r),
+      // at most two rows in flight, whatever the pool's concurrency
+      admit: () => (waiting.inFlight >= 2 ? 'wait' : 'dispatch'),
+    });
+    expect(finished).toHaveLength(12);
+    expect(waiting.max).toBe(2);
   });
 
   it('drops the results of rows aborted in flight (second Ctrl-C)', async () => {
@@ -97,5 +110,43 @@ describe('local executor', () => {
       onResult: (r) => results.push(r),
     });
     expect(results).toHaveLength(0);
+  });
+
+  it('returns at once when rows are aborted, even if a row ignores its signal (a hung call)', async () => {
+    const stop = new AbortController();
+    const abortRows = new AbortController();
+    const results: RowResult[] = [];
+    let release: () => void = () => undefined;
+    const hung: RowPipeline = {
+      model: {
+        name: 'hung',
+        // never looks at its signal; finishes only when the test releases it
+        predict: (inputs) =>
+          inputs.i === 0
+            ? Promise.resolve('fast')
+            : new Promise((resolve) => (release = () => resolve('late'))),
+        close: async () => undefined,
+      },
+      scorers: [],
+      close: async () => undefined,
+    };
+    const executor = createLocalExecutor({ pipeline: hung, concurrency: 2 });
+    const running = executor.execute(rows(5, { count: 0 }), {
+      signal: stop.signal,
+      abortRows: abortRows.signal,
+      onResult: (r) => {
+        results.push(r);
+        if (r.id === 'r0') {
+          // the first row finished; the next one hangs: interrupt now
+          setTimeout(() => {
+            stop.abort();
+            abortRows.abort();
+          }, 10);
+        }
+      },
+    });
+    await running;
+    expect(results.map((r) => r.id)).toEqual(['r0']);
+    release();
   });
 });

@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { ExecuteOptions, Executor } from '../core/executor.js';
 import type { DatasetRow } from '../core/record.js';
-import type { RowResult } from '../core/result.js';
 import { type RowPipeline, runRow } from '../runner/pipeline.js';
 
 /**
@@ -21,11 +20,35 @@ export function createLocalExecutor(options: { pipeline: RowPipeline; concurrenc
       let done = false;
       let failure: unknown;
 
+      // Woken whenever a row finishes or the run is stopped: a lane told to `wait` asks again then.
+      let wake: () => void = () => undefined;
+      let changed = new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      const notify = (): void => {
+        const resolve = wake;
+        changed = new Promise<void>((next) => {
+          wake = next;
+        });
+        resolve();
+      };
+      execute.signal.addEventListener('abort', notify, { once: true });
+      rowSignal.addEventListener('abort', notify, { once: true });
+      const aborted = new Promise<'aborted'>((resolve) => {
+        if (rowSignal.aborted) resolve('aborted');
+        else rowSignal.addEventListener('abort', () => resolve('aborted'), { once: true });
+      });
+
       const nextRow = async (): Promise<DatasetRow | undefined> => {
-        if (done || execute.signal.aborted || failure !== undefined) return undefined;
-        if (execute.shouldStop?.() !== undefined) {
-          done = true;
-          return undefined;
+        for (;;) {
+          if (done || execute.signal.aborted || rowSignal.aborted || failure !== undefined) return undefined;
+          const admission = execute.admit?.() ?? 'dispatch';
+          if (admission === 'stop') {
+            done = true;
+            return undefined;
+          }
+          if (admission === 'dispatch') break;
+          await changed;
         }
         const next = await iterator.next();
         if (next.done === true) {
@@ -55,13 +78,22 @@ export function createLocalExecutor(options: { pipeline: RowPipeline; concurrenc
           }
           if (row === undefined) return;
           execute.onRowStart?.(row);
-          const result: RowResult = await runRow(row, options.pipeline, rowSignal);
-          if (!rowSignal.aborted) execute.onResult(result);
+          // An aborted row is not waited for: a call that ignores its signal (a hung predict function)
+          // must not hold the run after Ctrl-C. Its result, if it ever comes, is dropped.
+          const result = await Promise.race([runRow(row, options.pipeline, rowSignal), aborted]);
+          if (result === 'aborted' || rowSignal.aborted) return;
+          execute.onResult(result);
+          notify();
         }
       };
 
-      await Promise.all(Array.from({ length: concurrency }, lane));
-      if (!done) await iterator.return?.();
+      try {
+        await Promise.all(Array.from({ length: concurrency }, lane));
+      } finally {
+        execute.signal.removeEventListener('abort', notify);
+        rowSignal.removeEventListener('abort', notify);
+      }
+      if (!done) await Promise.resolve(iterator.return?.()).catch(() => undefined);
       if (failure !== undefined) throw failure;
     },
   };

@@ -2,7 +2,7 @@ import { JudgeOutputError, ProviderError } from '../core/errors.js';
 import type { ChatMessage, JudgeClient, JudgeResponse } from '../core/judge.js';
 import type { SpanHandle, StartSpanOptions } from '../core/span.js';
 import { tokenUsageAttribute } from '../core/span.js';
-import { addTokenUsage, type TokenUsage, type Usage } from '../core/usage.js';
+import { addTokenUsage, countAttempts, type TokenUsage, type Usage } from '../core/usage.js';
 import type { JudgeCost } from './prices.js';
 import type { Verdict, VerdictSpec } from './verdict.js';
 
@@ -109,8 +109,8 @@ async function oneCall(
     });
   } catch (error) {
     if (options.usage !== undefined) {
-      // Attempts that reached the server count as calls even when the call failed in the end.
-      options.usage.judgeCalls += error instanceof ProviderError ? (error.attempts ?? 1) : 1;
+      // Attempts that reached the server count even when the call failed in the end.
+      countJudgeRequest(options.usage, error instanceof ProviderError ? (error.attempts ?? 1) : 1, repair);
     }
     if (error instanceof ProviderError && error.attempts !== undefined) {
       span?.setAttribute('judgeflow.http.attempts', error.attempts);
@@ -121,8 +121,11 @@ async function oneCall(
   const cost = options.cost?.(response);
   if (options.usage !== undefined) {
     addTokenUsage(options.usage.judge, response.usage);
-    options.usage.judgeCalls += response.attempts ?? 1;
-    if (cost !== undefined) options.usage.costUsd += cost.totalUsd;
+    countJudgeRequest(options.usage, response.attempts ?? 1, repair);
+    if (cost !== undefined) {
+      options.usage.costUsd += cost.totalUsd;
+      options.usage.judgeCostUsd += cost.totalUsd;
+    }
   }
   if (span !== undefined) {
     span.setAttribute('mlflow.llm.model', response.model);
@@ -149,4 +152,12 @@ async function oneCall(
     repair,
   });
   return response;
+}
+
+/** One verdict request: its first attempt is a call (a repair when it is one), the rest retries. */
+function countJudgeRequest(usage: Usage, attempts: number, repair: boolean): void {
+  const { calls, retries } = countAttempts(attempts);
+  usage.judgeCalls += calls;
+  usage.judgeRetries += retries;
+  if (repair) usage.judgeRepairs += calls;
 }

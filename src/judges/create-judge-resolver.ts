@@ -7,7 +7,7 @@ import { canonicalJson } from '../core/json.js';
 import type { JudgeClient, JudgeResponse } from '../core/judge.js';
 import type { EndpointOptions } from '../runtime/http-endpoint.js';
 import type { HttpRuntime } from '../runtime/http-runtime.js';
-import { createHttpJudgeClient } from './http-judge-client.js';
+import { createHttpJudgeClient, judgeKeyVariable } from './http-judge-client.js';
 import { createLocalJudgeClient } from './local-judge-client.js';
 import { LocalModel } from './local-model.js';
 import { type JudgeModelRef, judgeModelUri, parseJudgeModelRef } from './model-ref.js';
@@ -33,6 +33,11 @@ export interface JudgeResolverOptions {
    * so one judge call per row in flight is never queued behind a smaller default.
    */
   defaultConcurrency?: number;
+  /**
+   * Refuse a judge whose API key variable is unset when it is resolved (default true). Off on a Ray
+   * driver: it never calls judges, and each worker checks its own environment at its handshake.
+   */
+  requireKeys?: boolean;
 }
 
 /** The local judge model's path: `JUDGEFLOW_JUDGE_MODEL`, else the one `judgeflow setup` installs. */
@@ -96,7 +101,15 @@ export function createJudgeResolver(
       case 'openai':
       case 'vllm':
       case 'openai-compatible':
-        return createHttpJudgeClient({ ref, env, runtime, endpoint, field });
+        return createHttpJudgeClient({
+          ref,
+          env,
+          runtime,
+          endpoint,
+          field,
+          tokenLimitField: config?.token_limit_field,
+          requireKey: options.requireKeys !== false,
+        });
       case 'local': {
         const modelPath = ref.path ?? defaultLocalJudgePath(env);
         if (!existsSync(modelPath)) {
@@ -132,6 +145,17 @@ export function createJudgeResolver(
         refs.set(client, parsed);
       }
       return client;
+    },
+    keyVariables(): string[] {
+      const names = new Set<string>();
+      for (const client of clients.values()) {
+        const ref = refs.get(client);
+        if (ref !== undefined && ref.provider !== 'local') {
+          const name = judgeKeyVariable(ref);
+          if (name !== undefined) names.add(name);
+        }
+      }
+      return [...names].sort();
     },
     cost(client: JudgeClient, response: JudgeResponse): JudgeCost | undefined {
       const ref = refs.get(client);

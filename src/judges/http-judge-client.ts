@@ -23,6 +23,16 @@ export interface HttpJudgeClientOptions {
   endpoint?: EndpointOptions;
   /** Config field for error messages. */
   field?: string;
+  /**
+   * Request field of the verdict token cap (`judge.token_limit_field`); default `max_completion_tokens`
+   * for OpenAI (its reasoning models reject `max_tokens`), `max_tokens` for other servers.
+   */
+  tokenLimitField?: 'max_tokens' | 'max_completion_tokens' | undefined;
+  /**
+   * Refuse to build without the API key (default). A Ray driver, which never calls the judge, turns it
+   * off: the workers, which do call it, check their own environment at their handshake.
+   */
+  requireKey?: boolean;
 }
 
 /**
@@ -33,14 +43,19 @@ export interface HttpJudgeClientOptions {
  * and rpm/tpm budgets are the HTTP runtime's: endpoints are shared per base URL, so every scorer using
  * the same judge server shares its limits.
  */
+/** The environment variable that holds a judge's API key, if it needs one (`OPENAI_API_KEY` for OpenAI). */
+export function judgeKeyVariable(ref: OpenAiJudgeRef | CompatibleJudgeRef): string | undefined {
+  return ref.apiKeyEnv ?? (ref.provider === 'openai' ? OPENAI_KEY_ENV : undefined);
+}
+
 export function createHttpJudgeClient(options: HttpJudgeClientOptions): JudgeClient {
   const { ref, env } = options;
   const field = options.field ?? 'judge.model';
   const isOpenAi = ref.provider === 'openai';
   const baseUrl = ref.baseUrl ?? env.openaiBaseUrl ?? OPENAI_BASE_URL;
-  const keyEnv = ref.apiKeyEnv ?? (isOpenAi ? OPENAI_KEY_ENV : undefined);
+  const keyEnv = judgeKeyVariable(ref);
   const apiKey = readSecret(env, keyEnv);
-  if (keyEnv !== undefined && apiKey === undefined) {
+  if (keyEnv !== undefined && apiKey === undefined && options.requireKey !== false) {
     throw new ConfigError(`${field}: environment variable ${keyEnv} (the judge's API key) is not set`, {
       field,
     });
@@ -51,6 +66,8 @@ export function createHttpJudgeClient(options: HttpJudgeClientOptions): JudgeCli
   const endpoint = options.runtime.endpoint(baseUrl, endpointOptions);
   const limitsTokens = options.endpoint?.tokensPerMinute !== undefined;
   const modelUri = judgeModelUri(ref);
+  // OpenAI deprecated max_tokens (reasoning models reject it); other servers know max_tokens best.
+  const tokenLimitField = options.tokenLimitField ?? (isOpenAi ? 'max_completion_tokens' : 'max_tokens');
 
   return {
     modelUri,
@@ -64,9 +81,7 @@ export function createHttpJudgeClient(options: HttpJudgeClientOptions): JudgeCli
           json_schema: { name: request.schemaName, schema: request.schema, strict: true },
         },
       };
-      // OpenAI deprecated max_tokens (reasoning models reject it); other servers know max_tokens best.
-      if (isOpenAi) body.max_completion_tokens = request.maxTokens;
-      else body.max_tokens = request.maxTokens;
+      body[tokenLimitField] = request.maxTokens;
       const response = await endpoint.postJson('/chat/completions', body, {
         schema: chatCompletionResponseSchema,
         signal: request.signal,

@@ -15,6 +15,11 @@ export interface JudgeResolver {
    * scorer that calls it while being built fails the run before the first row.
    */
   resolve(ref?: ModelRef, options?: ResolveOptions): JudgeClient;
+  /**
+   * The environment variables holding the API keys of every judge resolved so far (a Ray worker must
+   * have them). Optional so that test doubles may leave it out.
+   */
+  keyVariables?(): string[];
   /** Run-wide judge settings (eval file `judge:`), overridable per scorer. */
   readonly defaults: JudgeDefaults;
   /**

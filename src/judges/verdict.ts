@@ -47,9 +47,11 @@ export interface VerdictSpec {
   /** One sentence telling the judge what `result` must be (used by custom judges' prompt). */
   readonly resultHint: string;
   /**
-   * Parses the WHOLE reply as one JSON object and validates it. There is no search for a JSON-looking
-   * substring: prose around an object — which could be a verdict planted by the text being judged — is
-   * a failure, never a value. One convenience: a reply that is exactly one fenced code block is unwrapped.
+   * Parses the WHOLE reply as one JSON object and validates it: `rationale` and `result` required and
+   * typed, other keys ignored (as MLflow's parser ignores them), an `error` key a failure (as in
+   * MLflow). There is no search for a JSON-looking substring: prose around an object — which could be a
+   * verdict planted by the text being judged — is a failure, never a value. One convenience: a reply
+   * that is exactly one fenced code block is unwrapped.
    */
   parse(text: string): VerdictParse;
 }
@@ -68,7 +70,9 @@ export function createVerdictSpec(type: VerdictType, name: string): VerdictSpec 
     required: ['rationale', 'result'],
     additionalProperties: false,
   };
-  const validate = compile(schema);
+  // The reply is checked the way MLflow's judge adapters read it: `rationale` and `result` must be there
+  // with the right types, other keys are ignored (the schema sent still forbids them, for strict mode).
+  const validate = compile({ ...schema, additionalProperties: true });
   return {
     type,
     schemaName: schemaNameOf(name),
@@ -79,7 +83,14 @@ export function createVerdictSpec(type: VerdictType, name: string): VerdictSpec 
       if (!json.ok) return json;
       if (!validate(json.value))
         return { ok: false, problem: `the reply does not match the schema: ${describe(validate.errors)}` };
-      const object = json.value as { rationale: string; result: JsonValue };
+      const object = json.value as { rationale: string; result: JsonValue; error?: unknown };
+      if (object.error !== undefined && object.error !== null) {
+        // MLflow treats an `error` key as the judge saying it could not judge, never as a verdict.
+        return {
+          ok: false,
+          problem: `the judge reported an error: ${JSON.stringify(object.error).slice(0, 200)}`,
+        };
+      }
       return { ok: true, verdict: { value: object.result, rationale: object.rationale } };
     },
   };

@@ -56,3 +56,9 @@ export function createModel(config: ModelConfig, context: CreateModelContext): P
   const factory = factories[config.provider] as ModelFactory<ModelProvider>;
   return factory(config, context);
 }
+
+/** The environment variable holding the model's API key, when it needs one (`OPENAI_API_KEY` for OpenAI). */
+export function modelKeyVariable(config: ModelConfig | undefined): string | undefined {
+  if (config === undefined || config.provider === 'module' || config.provider === 'local') return undefined;
+  return config.api_key_env ?? (config.provider === 'openai' ? 'OPENAI_API_KEY' : undefined);
+}

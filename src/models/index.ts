@@ -4,6 +4,7 @@ export {
   type LocalModelConfig,
   type LocalModelFactory,
   type ModelProvider,
+  modelKeyVariable,
 } from './create-model.js';
 export { fromFunction } from './from-function.js';
 export { createModuleModel, type ModuleModelConfig } from './module-model.js';

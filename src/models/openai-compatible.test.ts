@@ -102,6 +102,76 @@ describe('openai-compatible provider', () => {
     expect(span.attributes['judgeflow.http.attempts']).toBe(2);
     expect(span.events?.filter((e) => e.name === 'retry')).toHaveLength(1);
     expect(server.requests[0]!.headers.authorization).toBeUndefined();
+    // one request, one retry: summary.json reports them apart
+    expect(context.usage.modelCalls).toBe(1);
+    expect(context.usage.modelRetries).toBe(1);
+  });
+
+  it('sends a token limit only when configured, in the field the provider accepts', async () => {
+    const sent = async (config: Partial<HttpModelConfig>, env: Record<string, string> = {}) => {
+      server.reset();
+      server.enqueue(ok('x'));
+      const m =
+        config.provider === 'openai'
+          ? createOpenAiCompatibleModel({ model: 'o4-mini', ...config } as HttpModelConfig, {
+              env: readEnv({ OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: server.baseUrl, ...env }, '/tmp'),
+              runtime,
+            })
+          : model(config);
+      await m.predict({ q: 'x' }, predictContext().context);
+      return server.requests[0]!.body as Record<string, unknown>;
+    };
+    // not configured: no limit at all (a reasoning model answers 400 to an unasked-for max_tokens)
+    const none = await sent({});
+    expect(none).not.toHaveProperty('max_tokens');
+    expect(none).not.toHaveProperty('max_completion_tokens');
+    expect(await sent({ provider: 'openai' })).not.toHaveProperty('max_tokens');
+    // OpenAI: max_completion_tokens; other servers: max_tokens
+    const openai = await sent({ provider: 'openai', max_tokens: 64 });
+    expect(openai.max_completion_tokens).toBe(64);
+    expect(openai).not.toHaveProperty('max_tokens');
+    expect(await sent({ max_tokens: 64 })).toMatchObject({ max_tokens: 64 });
+    // configurable either way
+    const reasoningBehindProxy = await sent({ max_tokens: 64, token_limit_field: 'max_completion_tokens' });
+    expect(reasoningBehindProxy.max_completion_tokens).toBe(64);
+    expect(reasoningBehindProxy).not.toHaveProperty('max_tokens');
+    const legacyOpenAi = await sent({ provider: 'openai', max_tokens: 8, token_limit_field: 'max_tokens' });
+    expect(legacyOpenAi).toMatchObject({ max_tokens: 8 });
+    expect(legacyOpenAi).not.toHaveProperty('max_completion_tokens');
+  });
+
+  it('prices the model under test: model.prices, else OpenAI list prices; cost on the span and in usage', async () => {
+    server.enqueue(
+      ok('a', { usage: { prompt_tokens: 1_000_000, completion_tokens: 500_000, total_tokens: 1_500_000 } }),
+    );
+    const priced = model({ prices: { input_per_million: 2, output_per_million: 10 } });
+    const { context, recorder } = predictContext();
+    await priced.predict({ q: 'x' }, context);
+    expect(context.usage.modelCostUsd).toBeCloseTo(7);
+    expect(context.usage.costUsd).toBeCloseTo(7);
+    expect(context.usage.judgeCostUsd).toBe(0);
+    const span = recorder.spans.find((s) => s.spanType === 'CHAT_MODEL')!;
+    expect(span.attributes['mlflow.llm.cost']).toEqual({ input_cost: 2, output_cost: 5, total_cost: 7 });
+
+    server.enqueue(
+      ok('b', { usage: { prompt_tokens: 1_000_000, completion_tokens: 0, total_tokens: 1_000_000 } }),
+    );
+    const listed = createOpenAiCompatibleModel(
+      { provider: 'openai', model: 'gpt-4o-mini' } as HttpModelConfig,
+      {
+        env: readEnv({ OPENAI_API_KEY: SECRET, OPENAI_BASE_URL: server.baseUrl }, '/tmp'),
+        runtime,
+      },
+    );
+    const second = predictContext();
+    await listed.predict({ q: 'x' }, second.context);
+    expect(second.context.usage.modelCostUsd).toBeCloseTo(0.15);
+
+    // an unknown price is no cost, never a guess
+    server.enqueue(ok('c', { usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 } }));
+    const third = predictContext();
+    await model().predict({ q: 'x' }, third.context);
+    expect(third.context.usage.costUsd).toBe(0);
   });
 
   it('a failed call ends the span with an error and never exposes the API key', async () => {
@@ -118,7 +188,9 @@ describe('openai-compatible provider', () => {
     const span = recorder.spans.find((s) => s.spanType === 'CHAT_MODEL')!;
     expect(span.status.code).toBe('ERROR');
     expect(JSON.stringify(recorder.spans)).not.toContain(SECRET);
-    expect(context.usage.modelCalls).toBe(0);
+    // the request reached the server: it counts as a call, though it failed
+    expect(context.usage.modelCalls).toBe(1);
+    expect(context.usage.modelRetries).toBe(0);
   });
 
   it('provider openai defaults to OPENAI_API_KEY and OPENAI_BASE_URL', async () => {

@@ -7,7 +7,7 @@ import type { ModelUnderTest } from '../core/model.js';
 import type { PredictContext } from '../core/predict.js';
 import { tokenUsageAttribute } from '../core/span.js';
 import { renderTemplate, templateVariables } from '../core/template.js';
-import { addTokenUsage } from '../core/usage.js';
+import { addTokenUsage, countAttempts, type Usage } from '../core/usage.js';
 import type { EndpointOptions } from '../runtime/http-endpoint.js';
 import type { HttpRuntime } from '../runtime/http-runtime.js';
 import {
@@ -17,6 +17,7 @@ import {
   chatCompletionUsage,
   estimateChatTokens,
 } from '../runtime/openai-chat.js';
+import { callCost, type ModelPrice, openAiListPrice, priceFromConfig } from '../runtime/prices.js';
 
 /** The `model:` section for the HTTP providers (`openai`, `openai-compatible`, `vllm`). */
 export type HttpModelConfig = Extract<ModelConfig, { provider: 'openai-compatible' | 'openai' | 'vllm' }>;
@@ -57,6 +58,8 @@ export function createOpenAiCompatibleModel(
     });
   }
   if (config.prompt !== undefined) checkPromptVariables(config.prompt);
+  const tokenLimitField = config.token_limit_field ?? (isOpenAi ? 'max_completion_tokens' : 'max_tokens');
+  const price = modelPrice(config);
 
   const endpointOptions: EndpointOptions = {
     maxConcurrency: config.concurrency ?? context.concurrency ?? DEFAULT_CONCURRENCY,
@@ -73,13 +76,15 @@ export function createOpenAiCompatibleModel(
     async predict(inputs: Record<string, unknown>, predictContext: PredictContext): Promise<unknown> {
       const body: ChatCompletionRequest = { model: config.model, messages: chatMessages(config, inputs) };
       if (config.temperature !== undefined) body.temperature = config.temperature;
-      if (config.max_tokens !== undefined) body.max_tokens = config.max_tokens;
+      // Only when configured, and in the field the endpoint accepts (reasoning models refuse max_tokens).
+      if (config.max_tokens !== undefined) body[tokenLimitField] = config.max_tokens;
       const span = predictContext.startSpan({
         name: 'chat.completions',
         spanType: 'CHAT_MODEL',
         inputs: body,
         attributes: { 'mlflow.llm.model': config.model, 'mlflow.llm.provider': config.provider },
       });
+      let counted = false;
       try {
         const response = await endpoint.postJson('/chat/completions', body, {
           schema: chatCompletionResponseSchema,
@@ -100,7 +105,18 @@ export function createOpenAiCompatibleModel(
         const usage = chatCompletionUsage(response.data);
         span.setAttribute('mlflow.chat.tokenUsage', tokenUsageAttribute(usage));
         addTokenUsage(predictContext.usage.model, usage);
-        predictContext.usage.modelCalls += 1;
+        countModelRequest(predictContext.usage, response.attempts);
+        counted = true;
+        if (price !== undefined) {
+          const cost = callCost(price, usage);
+          predictContext.usage.costUsd += cost.totalUsd;
+          predictContext.usage.modelCostUsd += cost.totalUsd;
+          span.setAttribute('mlflow.llm.cost', {
+            input_cost: cost.inputUsd,
+            output_cost: cost.outputUsd,
+            total_cost: cost.totalUsd,
+          });
+        }
         const text = chatCompletionText(response.data);
         if (text === undefined) {
           const finish = response.data.choices[0]?.finish_reason;
@@ -119,6 +135,8 @@ export function createOpenAiCompatibleModel(
       } catch (error) {
         if (error instanceof ProviderError && error.attempts !== undefined) {
           span.setAttribute('judgeflow.http.attempts', error.attempts);
+          // Attempts that reached the server count even when the request failed in the end.
+          if (!counted) countModelRequest(predictContext.usage, error.attempts);
         }
         span.end({ error });
         throw error;
@@ -127,6 +145,19 @@ export function createOpenAiCompatibleModel(
     // The runtime owns the connections (they may be shared with judges); it closes them.
     close: async () => undefined,
   };
+}
+
+/** First attempt a call, the rest retries. */
+function countModelRequest(usage: Usage, attempts: number): void {
+  const { calls, retries } = countAttempts(attempts);
+  usage.modelCalls += calls;
+  usage.modelRetries += retries;
+}
+
+/** `model.prices`, else OpenAI's list price for provider openai; undefined means no known price (no cost). */
+function modelPrice(config: HttpModelConfig): ModelPrice | undefined {
+  if (config.prices !== undefined) return priceFromConfig(config.prices);
+  return config.provider === 'openai' ? openAiListPrice(config.model) : undefined;
 }
 
 /** Optional system prompt, then the user prompt rendered from the template (or the default rendering). */

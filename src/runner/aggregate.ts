@@ -97,6 +97,8 @@ export class Aggregator {
   readonly usage: Usage = emptyUsage();
   private readonly values = new Map<string, NumberBuffer>();
   private readonly counts = new Map<string, FeedbackCounts>();
+  /** The first error message of each feedback name (a scorer with no value says why). */
+  readonly firstErrors = new Map<string, string>();
   private readonly aggregationsByName = new Map<string, Set<Aggregation>>();
   private readonly aggregationsByScorer = new Map<string, readonly Aggregation[]>();
 
@@ -120,6 +122,10 @@ export class Aggregator {
       if (feedback.error !== undefined) {
         counts.errors += 1;
         this.errorFeedbacks += 1;
+        if (!this.firstErrors.has(feedback.name)) {
+          const { code, message } = feedback.error;
+          this.firstErrors.set(feedback.name, `${code}: ${(message ?? '').slice(0, 300)}`);
+        }
         continue;
       }
       counts.values += 1;

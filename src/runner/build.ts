@@ -4,7 +4,7 @@ import type { ModelUnderTest } from '../core/model.js';
 import type { Scorer } from '../core/scorer.js';
 import { createJudgeResolver, localModelFactory } from '../judges/index.js';
 import type { JudgeResolver } from '../judges/resolver.js';
-import { createModel } from '../models/index.js';
+import { createModel, modelKeyVariable } from '../models/index.js';
 import { HttpRuntime } from '../runtime/index.js';
 import { bindJudges, scorerRegistry } from '../scorers/index.js';
 import type { RowPipeline } from './pipeline.js';
@@ -78,9 +78,13 @@ export async function buildPipeline(plan: PipelinePlan, options: BuildOptions): 
           ...(plan.concurrency !== undefined ? { concurrency: plan.concurrency } : {}),
         })
       : undefined);
+  const modelKey = modelKeyVariable(plan.model);
   return {
     model,
     scorers,
+    keyVariables: [
+      ...new Set([...(modelKey !== undefined ? [modelKey] : []), ...(judges.keyVariables?.() ?? [])]),
+    ].sort(),
     close: async () => {
       await model?.close();
       await judges.close();

@@ -34,6 +34,55 @@ export interface GateResult {
   gate: string;
   actual: number | null;
   passed: boolean;
+  /** Why it failed, when the gate and the number do not say it all. */
+  detail?: string;
+}
+
+/**
+ * Which scorers may end a run without a single value (every feedback an error) and still pass:
+ * `true` for all of them, or a list of feedback names. The default, none, makes such a run fail (exit
+ * 1): a judge that could not be reached for any row must not look like a successful evaluation.
+ */
+export type AllowNoValues = boolean | readonly string[];
+
+/**
+ * One gate per feedback name that got no value at all: every feedback an error, or — when every row
+ * failed before scoring — every scorer of the run. Names allowed by `allow` are left out.
+ */
+export function noValueGates(options: {
+  counts: Record<string, { values: number; errors: number }>;
+  /** First error message per feedback name, for the gate's detail. */
+  firstErrors: ReadonlyMap<string, string>;
+  scorers: readonly string[];
+  rows: number;
+  failedRows: number;
+  allow?: AllowNoValues;
+}): GateResult[] {
+  const allow = options.allow ?? false;
+  const allowed = (name: string): boolean => allow === true || (Array.isArray(allow) && allow.includes(name));
+  const gates: GateResult[] = [];
+  for (const [name, counts] of Object.entries(options.counts)) {
+    if (counts.values > 0 || counts.errors === 0 || allowed(name)) continue;
+    const first = options.firstErrors.get(name);
+    gates.push({
+      gate: `${name} has values`,
+      actual: 0,
+      passed: false,
+      detail: `every one of its ${counts.errors} feedbacks is an error${first !== undefined ? ` (first: ${first})` : ''}`,
+    });
+  }
+  if (options.rows > 0 && options.failedRows === options.rows) {
+    for (const name of options.scorers) {
+      if (name in options.counts || allowed(name)) continue;
+      gates.push({
+        gate: `${name} has values`,
+        actual: 0,
+        passed: false,
+        detail: `every row failed before it could be scored (${options.failedRows} failed rows)`,
+      });
+    }
+  }
+  return gates;
 }
 
 /**

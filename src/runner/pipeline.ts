@@ -13,6 +13,8 @@ import { normalizeScore, thrownFeedback } from './normalize.js';
 export interface RowPipeline {
   readonly model: ModelUnderTest | undefined;
   readonly scorers: readonly Scorer[];
+  /** Environment variables holding the API keys its model and judges use (Ray workers must have them). */
+  readonly keyVariables?: readonly string[];
   close(): Promise<void>;
 }
 

@@ -6,20 +6,14 @@ import type { DatasetRow } from '../core/record.js';
 import type { Redactor } from '../core/redact.js';
 import type { RowResult, RunStatus, RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
+import { emptyUsage, type Usage } from '../core/usage.js';
 import { createResultsJsonlSink } from '../sinks/files/results-jsonl.js';
 import { writeSummaryJson } from '../sinks/files/summary-json.js';
 import { Aggregator } from './aggregate.js';
-import { evaluateGates, type Gate } from './gates.js';
+import { BudgetGuard, type Budgets, type StopReason } from './budget.js';
+import { type AllowNoValues, evaluateGates, type Gate, noValueGates } from './gates.js';
 
-/** Why dispatch stopped before the dataset was exhausted. */
-export type StopReason = 'interrupted' | 'max_cost' | 'max_tokens';
-
-export interface Budgets {
-  /** Stop dispatching new rows once the run's cost (USD) reaches this. */
-  maxCostUsd?: number;
-  /** Stop dispatching new rows once the run's total tokens (model + judge) reach this. */
-  maxTokens?: number;
-}
+export type { Budgets, StopReason } from './budget.js';
 
 export interface EvaluationRun {
   /** Rows of the validated dataset (already limited/sampled), streamed. */
@@ -44,6 +38,8 @@ export interface EvaluationRun {
   gates?: Gate[];
   /** A gate on the number of failed rows + error feedbacks. */
   maxErrors?: number;
+  /** Scorers allowed to end without a single value (see `AllowNoValues`); by default none is. */
+  allowNoValues?: AllowNoValues;
   budgets?: Budgets;
   /** Stop dispatching (first Ctrl-C). */
   signal?: AbortSignal;
@@ -113,11 +109,13 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   const seen = new Set<string>();
   let stoppedReason: StopReason | undefined;
   const signal = run.signal ?? new AbortController().signal;
+  const budget = new BudgetGuard(run.budgets);
 
   // The root of every row's way out: scrubbed once here, whichever executor produced it.
   const onResult = (raw: RowResult): void => {
     if (seen.has(raw.id)) return;
     seen.add(raw.id);
+    budget.finished(raw.usage);
     const result = redactor.value(raw);
     aggregator.add(result);
     for (const sink of sinks) {
@@ -130,16 +128,6 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
       }
     }
     run.onEvent?.({ type: 'row-end', result });
-  };
-
-  const shouldStop = (): string | undefined => {
-    const budgets = run.budgets;
-    if (budgets?.maxCostUsd !== undefined && aggregator.usage.costUsd >= budgets.maxCostUsd) {
-      stoppedReason ??= 'max_cost';
-    }
-    const tokens = aggregator.usage.model.totalTokens + aggregator.usage.judge.totalTokens;
-    if (budgets?.maxTokens !== undefined && tokens >= budgets.maxTokens) stoppedReason ??= 'max_tokens';
-    return stoppedReason;
   };
 
   // Sinks that write asynchronously report how far they are while they lag behind scoring.
@@ -160,14 +148,18 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
       signal,
       ...(run.abortRows !== undefined ? { abortRows: run.abortRows } : {}),
       onResult,
-      onRowStart: (row) => run.onEvent?.({ type: 'row-start', rowId: row.record.id, index: row.index }),
-      shouldStop,
+      onRowStart: (row) => {
+        budget.started();
+        run.onEvent?.({ type: 'row-start', rowId: row.record.id, index: row.index });
+      },
+      admit: () => budget.admit(),
     });
   } catch (error) {
     executionError = error;
     status = 'FAILED';
   }
-  if (signal.aborted) {
+  stoppedReason = budget.stoppedReason;
+  if (signal.aborted || run.abortRows?.aborted) {
     status = 'KILLED';
     stoppedReason = 'interrupted';
   }
@@ -181,21 +173,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     error_feedbacks: aggregator.errorFeedbacks,
     metrics,
     counts: aggregator.feedbackCounts(),
-    usage: {
-      model: {
-        input_tokens: aggregator.usage.model.inputTokens,
-        output_tokens: aggregator.usage.model.outputTokens,
-        total_tokens: aggregator.usage.model.totalTokens,
-        calls: aggregator.usage.modelCalls,
-      },
-      judge: {
-        input_tokens: aggregator.usage.judge.inputTokens,
-        output_tokens: aggregator.usage.judge.outputTokens,
-        total_tokens: aggregator.usage.judge.totalTokens,
-        calls: aggregator.usage.judgeCalls,
-      },
-      cost_usd: round(aggregator.usage.costUsd, 6),
-    },
+    usage: usageSummary(aggregator.usage),
     started_at: startedAt.toISOString(),
     duration_s: scoringSeconds,
     scoring_s: scoringSeconds,
@@ -209,6 +187,19 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     ...(run.maxErrors !== undefined ? { maxErrors: run.maxErrors } : {}),
     errors: aggregator.failedRows + aggregator.errorFeedbacks,
   });
+  // An interrupted run scored only part of the dataset: "no value yet" is not a verdict on a scorer.
+  if (stoppedReason !== 'interrupted') {
+    gateResults.push(
+      ...noValueGates({
+        counts: summary.counts,
+        firstErrors: aggregator.firstErrors,
+        scorers: run.scorers.map((s) => s.name),
+        rows: aggregator.rows,
+        failedRows: aggregator.failedRows,
+        ...(run.allowNoValues !== undefined ? { allow: run.allowNoValues } : {}),
+      }),
+    );
+  }
   if (gateResults.length > 0) summary.gates = gateResults;
   summary = redactor.value(summary);
 
@@ -254,15 +245,35 @@ function emptySummary(run: EvaluationRun, startedAt: Date, status: RunStatus): R
     error_feedbacks: 0,
     metrics: {},
     counts: {},
-    usage: {
-      model: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0 },
-      judge: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0 },
-      cost_usd: 0,
-    },
+    usage: usageSummary(emptyUsage()),
     started_at: startedAt.toISOString(),
     duration_s: 0,
     status,
     dataset: { name: run.dataset.name, digest: run.dataset.digest, rows: run.dataset.rows },
+  };
+}
+
+/** The run's usage as summary.json spells it: per role, retries apart from calls, cost per role. */
+export function usageSummary(usage: Usage): RunSummary['usage'] {
+  return {
+    model: {
+      input_tokens: usage.model.inputTokens,
+      output_tokens: usage.model.outputTokens,
+      total_tokens: usage.model.totalTokens,
+      calls: usage.modelCalls,
+      retries: usage.modelRetries,
+      cost_usd: round(usage.modelCostUsd, 6),
+    },
+    judge: {
+      input_tokens: usage.judge.inputTokens,
+      output_tokens: usage.judge.outputTokens,
+      total_tokens: usage.judge.totalTokens,
+      calls: usage.judgeCalls,
+      retries: usage.judgeRetries,
+      repairs: usage.judgeRepairs,
+      cost_usd: round(usage.judgeCostUsd, 6),
+    },
+    cost_usd: round(usage.costUsd, 6),
   };
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../core/errors.js';
@@ -15,6 +16,12 @@ export async function loadExport(options: {
   field?: string;
 }): Promise<unknown> {
   const absolute = path.resolve(options.baseDir, options.modulePath);
+  if (!existsSync(absolute)) {
+    throw new ConfigError(
+      `module ${options.modulePath} does not exist (looked for ${absolute}; paths are relative to the eval file's folder)`,
+      options.field !== undefined ? { field: options.field } : undefined,
+    );
+  }
   const url = pathToFileURL(absolute).href;
   let namespace: Record<string, unknown>;
   try {
@@ -34,7 +41,15 @@ export async function loadExport(options: {
     );
   }
   if (!(options.exportName in namespace)) {
-    const available = Object.keys(namespace).filter((k) => k !== '__esModule');
+    // A TypeScript module loaded through tsx also shows its named exports as a `default` object; only
+    // the names the user wrote are listed.
+    const interop =
+      namespace.default !== null &&
+      typeof namespace.default === 'object' &&
+      Object.keys(namespace).every((k) => k === 'default' || k in (namespace.default as object));
+    const available = Object.keys(namespace).filter(
+      (k) => k !== '__esModule' && !(k === 'default' && interop),
+    );
     throw new ConfigError(
       `module ${absolute} has no export "${options.exportName}" (exports: ${available.join(', ') || 'none'})`,
       options.field !== undefined ? { field: options.field } : undefined,

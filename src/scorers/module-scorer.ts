@@ -47,6 +47,7 @@ export const moduleScorerDefinition: ScorerDefinition<typeof optionsSchema> = {
         : base.aggregations !== undefined
           ? { aggregations: base.aggregations }
           : {}),
+      ...(base.feedbackNames !== undefined ? { feedbackNames: base.feedbackNames } : {}),
       score: (args) => base.score(args),
     };
   },

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Env } from '../config/env.js';
 import type { ScorerEntry } from '../config/schema.js';
+import { explainIssue, fieldName } from '../config/zod-issues.js';
 import { ConfigError } from '../core/errors.js';
 import type { Aggregation, Scorer, ScorerKind } from '../core/scorer.js';
 import type { JudgeResolver } from '../judges/resolver.js';
@@ -49,6 +50,23 @@ export function normalizeScorerType(type: string): string {
     .toLowerCase();
 }
 
+/** Where a scorer entry is, for error messages: `scorers[2]` of `eval.yaml`, line 7. */
+export interface ScorerLocation {
+  /** The eval file. */
+  file?: string;
+  /** The entry's field, e.g. `scorers[2]`. */
+  field: string;
+  /** The line of a path inside the entry (`['guidelines']`), or of the entry itself (`[]`). */
+  lineOf?: (pathInEntry: ReadonlyArray<string | number>) => number | undefined;
+}
+
+/** `eval.yaml:7: ` — or nothing when the file is unknown. */
+function prefix(where: ScorerLocation, pathInEntry: ReadonlyArray<string | number>): string {
+  if (where.file === undefined) return '';
+  const line = where.lineOf?.(pathInEntry);
+  return `${where.file}${line !== undefined ? `:${line}` : ''}: `;
+}
+
 export class ScorerRegistry {
   private readonly byType = new Map<string, ScorerDefinition>();
 
@@ -73,7 +91,7 @@ export class ScorerRegistry {
   /** Validates one eval-file scorer entry (options included) without building it. */
   parse(
     entry: ScorerEntry,
-    where: { file?: string; field: string },
+    where: ScorerLocation,
   ): { definition: ScorerDefinition; options: Record<string, unknown>; common: CommonScorerOptions } {
     const raw: Record<string, unknown> = typeof entry === 'string' ? { type: entry } : { ...entry };
     const type = String(raw.type);
@@ -83,10 +101,13 @@ export class ScorerRegistry {
         .map((d) => d.type)
         .sort()
         .join(', ');
-      throw new ConfigError(`${where.field}: unknown scorer type "${type}" (known: ${known})`, {
-        ...(where.file !== undefined ? { file: where.file } : {}),
-        field: `${where.field}.type`,
-      });
+      throw new ConfigError(
+        `${prefix(where, typeof entry === 'string' ? [] : ['type'])}${where.field}: unknown scorer type "${type}" (known: ${known})`,
+        {
+          ...(where.file !== undefined ? { file: where.file } : {}),
+          field: `${where.field}.type`,
+        },
+      );
     }
     const { type: _type, name, aggregations, ...rest } = raw;
     const common: CommonScorerOptions = {};
@@ -94,22 +115,22 @@ export class ScorerRegistry {
     if (Array.isArray(aggregations)) common.aggregations = aggregations as Aggregation[];
     const parsed = definition.options.safeParse(rest);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const issuePath = issue?.path.length ? `.${issue.path.join('.')}` : '';
+      const explained = explainIssue(parsed.error.issues[0]!, rest);
+      const issuePath = explained.path.length > 0 ? `.${fieldName(explained.path)}` : '';
       throw new ConfigError(
-        `${where.field}${issuePath} (${definition.type}): ${issue?.message ?? 'invalid options'}`,
-        { ...(where.file !== undefined ? { file: where.file } : {}), field: `${where.field}${issuePath}` },
+        `${prefix(where, explained.at)}${where.field}${issuePath} (${definition.type}): ${explained.message}`,
+        {
+          ...(where.file !== undefined ? { file: where.file } : {}),
+          field: `${where.field}${issuePath}`,
+          cause: parsed.error,
+        },
       );
     }
     return { definition, options: parsed.data as Record<string, unknown>, common };
   }
 
   /** Validates and builds one scorer. */
-  async create(
-    entry: ScorerEntry,
-    context: ScorerBuildContext,
-    where: { file?: string; field: string },
-  ): Promise<Scorer> {
+  async create(entry: ScorerEntry, context: ScorerBuildContext, where: ScorerLocation): Promise<Scorer> {
     const { definition, options, common } = this.parse(entry, where);
     return definition.create(options as never, common, context);
   }

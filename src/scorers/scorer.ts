@@ -8,6 +8,8 @@ export interface ScorerOptions {
   name?: string;
   /** Aggregations for the run metrics; `['mean']` when omitted. */
   aggregations?: Aggregation[];
+  /** Feedback names it returns besides `name` (for quality gates on them; checked before the run). */
+  feedbackNames?: string[];
 }
 
 /**
@@ -27,6 +29,7 @@ export function scorer(
     name,
     kind: 'code',
     ...(options.aggregations !== undefined ? { aggregations: [...options.aggregations] } : {}),
+    ...(options.feedbackNames !== undefined ? { feedbackNames: [...options.feedbackNames] } : {}),
     score: (args) => fn(args),
   };
   return result;

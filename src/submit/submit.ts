@@ -123,7 +123,7 @@ export async function submitEvalFile(request: SubmitRequest): Promise<SubmitResu
     evalRelative,
     '--executor',
     'ray',
-    '--ray-address',
+    '--ray',
     'auto',
     ...(request.workers !== undefined ? ['--workers', String(request.workers)] : []),
     ...(request.workerConcurrency !== undefined

@@ -21,6 +21,8 @@ export interface LatencyServer {
   readonly port: number;
   /** Completions answered so far. */
   readonly served: number;
+  /** Requests received so far, on any path, answered or not (a test's "no call was made"). */
+  readonly received: number;
   close(): Promise<void>;
 }
 
@@ -39,9 +41,11 @@ export async function startLatencyServer(options: LatencyServerOptions): Promise
   const host = options.host ?? '127.0.0.1';
   const model = options.model ?? 'latency-model';
   let served = 0;
+  let received = 0;
   let created = Math.floor(Date.now() / 1000);
 
   const server = http.createServer((request, response) => {
+    received += 1;
     const path = (request.url ?? '').split('?')[0];
     if (request.method === 'GET' && path === '/health') {
       send(response, 200, '{"status":"ok"}');
@@ -112,6 +116,9 @@ export async function startLatencyServer(options: LatencyServerOptions): Promise
     port,
     get served() {
       return served;
+    },
+    get received() {
+      return received;
     },
     close: async () => {
       clearInterval(tick);

@@ -154,8 +154,16 @@ export function summaryFor(
     metrics: meanMetrics(results),
     counts: {},
     usage: {
-      model: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0 },
-      judge: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0 },
+      model: { input_tokens: 0, output_tokens: 0, total_tokens: 0, calls: 0, retries: 0, cost_usd: 0 },
+      judge: {
+        input_tokens: 0,
+        output_tokens: 0,
+        total_tokens: 0,
+        calls: 0,
+        retries: 0,
+        repairs: 0,
+        cost_usd: 0,
+      },
       cost_usd: 0,
     },
     started_at: new Date().toISOString(),

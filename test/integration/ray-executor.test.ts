@@ -194,7 +194,7 @@ describe('Ray executor against a real Ray head', () => {
         failUnder: [],
         mlflow: false,
         executor: 'ray',
-        rayAddress: ray.address,
+        ray: ray.address,
         rayPython: ray.python,
         workers: 1,
         workerConcurrency: 2,

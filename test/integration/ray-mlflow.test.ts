@@ -50,7 +50,7 @@ describe('Ray run into MLflow', () => {
       trackingUri,
       experiment: 'judgeflow-ray-mlflow',
       executor: 'ray',
-      rayAddress: ray.address,
+      ray: ray.address,
       rayPython: ray.python,
       workers: 2,
       workerConcurrency: 4,

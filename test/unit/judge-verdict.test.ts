@@ -38,8 +38,24 @@ describe('verdict parsing', () => {
   it('explains schema violations so the repair prompt can name them', () => {
     const parsed = yesNo.parse('{"rationale":"r","result":"maybe"}');
     expect(parsed).toEqual({ ok: false, problem: expect.stringContaining('"yes", "no"') });
-    const extra = yesNo.parse('{"rationale":"r","result":"yes","score":1}');
-    expect(extra).toEqual({ ok: false, problem: expect.stringContaining('"score"') });
+    // extra keys are ignored, as MLflow's parser ignores them; required keys are still required
+    expect(yesNo.parse('{"rationale":"r","result":"yes","score":1}')).toEqual({
+      ok: true,
+      verdict: { value: 'yes', rationale: 'r' },
+    });
+    expect(yesNo.parse('{"rationale":"r","score":1}')).toEqual({
+      ok: false,
+      problem: expect.stringContaining('result'),
+    });
+    expect(yesNo.parse('{"result":"yes"}')).toEqual({
+      ok: false,
+      problem: expect.stringContaining('rationale'),
+    });
+    // an `error` key is the judge saying it could not judge (MLflow raises on it)
+    expect(yesNo.parse('{"rationale":"r","result":"yes","error":"context too long"}')).toEqual({
+      ok: false,
+      problem: expect.stringContaining('context too long'),
+    });
     expect(yesNo.parse('{"rationale":"r","res').ok).toBe(false);
     expect(parseWholeJson('   ')).toEqual({ ok: false, problem: 'the reply is empty' });
   });

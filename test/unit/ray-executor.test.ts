@@ -23,6 +23,7 @@ const result = (id, index) => ({ id, index, inputs: {}, outputs: 'x', expectatio
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const m = JSON.parse(line);
   if (m.type === 'hello') {
+    if (mode === 'silent') return; // connects to nothing, says nothing
     if (mode === 'fatal') { out({ type: 'fatal', code: 'worker_start', message: 'w0: cannot build the pipeline: nope' }); process.exit(1); }
     out({ type: 'ready', protocol: m.protocol, judgeflow_version: m.judgeflow_version, capacity: 3, workers: [{ name: 'w0', pid: 1, actor_pid: 2 }] });
   } else if (m.type === 'row') {
@@ -60,7 +61,7 @@ async function* rows(n: number): AsyncGenerator<DatasetRow> {
   }
 }
 
-function run(mode: string, n: number) {
+function run(mode: string, n: number, extra: { connectTimeoutS?: number } = {}) {
   const logs: string[] = [];
   const results: RowResult[] = [];
   const executor = createRayExecutor({
@@ -72,6 +73,7 @@ function run(mode: string, n: number) {
     workerConcurrency: 2,
     runName: 'fake',
     log: (line) => logs.push(line),
+    ...extra,
   });
   const done = executor.execute(rows(n), {
     signal: new AbortController().signal,
@@ -104,5 +106,15 @@ describe('Ray executor with a fake bridge', () => {
     expect((error as RayExecutorError).failure).toBe('bridge_exit');
     expect((error as Error).message).toContain('exit code 3');
     expect((error as Error).message).toContain('bridge: something broke');
+  });
+
+  it('gives up on a cluster that does not answer within the connect timeout: exit 5, nothing run', async () => {
+    const { done, results } = run('silent', 3, { connectTimeoutS: 1 });
+    const error = await done.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RayExecutorError);
+    expect((error as RayExecutorError).failure).toBe('connect');
+    expect((error as RayExecutorError).exitCode).toBe(5);
+    expect((error as Error).message).toContain('could not connect to the Ray cluster within 1s');
+    expect(results).toHaveLength(0);
   });
 });

@@ -242,7 +242,7 @@ describe('submit checks', () => {
       expect(text).not.toContain('sk-secret-value');
       expect(text).not.toContain('vllm-secret');
       expect(submitted).toMatchObject({
-        entrypoint: 'judgeflow run eval.yaml --executor ray --ray-address auto --workers 3',
+        entrypoint: 'judgeflow run eval.yaml --executor ray --ray auto --workers 3',
         runtime_env: {
           working_dir: expect.stringMatching(/^gcs:\/\/_ray_pkg_[0-9a-f]{32}\.zip$/),
           env_vars: { JUDGEFLOW_RAY_PYTHON: 'python3', MLFLOW_TRACKING_URI: 'http://mlflow.svc:5000' },

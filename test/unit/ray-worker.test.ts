@@ -54,7 +54,10 @@ function hello(overrides: Record<string, unknown> = {}) {
   };
 }
 
-function startWorker(build: (plan: { baseDir: string }) => Promise<RowPipeline>) {
+function startWorker(
+  build: (plan: { baseDir: string }) => Promise<RowPipeline>,
+  env: Record<string, string> = {},
+) {
   const input = lineSource();
   const written: Array<Record<string, unknown>> = [];
   let onWrite: () => void = () => undefined;
@@ -67,7 +70,7 @@ function startWorker(build: (plan: { baseDir: string }) => Promise<RowPipeline>)
     },
     log: () => undefined,
     version: '1.2.3',
-    env: readEnv({}, '/tmp'),
+    env: readEnv(env, '/tmp'),
     cwd: '/work/dir',
     pid: 4242,
     build: (plan) => build(plan),
@@ -150,6 +153,34 @@ describe('Ray Node worker (runWorker)', () => {
         message: expect.stringContaining('worker judgeflow 1.2.3, driver 9.9.9'),
       },
     ]);
+  });
+
+  it('checks at its handshake that it has the environment variables the run needs, naming the missing ones', async () => {
+    const worker = startWorker(
+      async () => {
+        throw new Error('must not build');
+      },
+      { MODEL_KEY: 'sk-here' },
+    );
+    worker.input.send(hello({ required_env: ['MODEL_KEY', 'JUDGE_KEY', 'OTHER_KEY'] }));
+    expect(await worker.exit).toBe(2);
+    expect(worker.written).toEqual([
+      {
+        type: 'fatal',
+        code: 'missing_env',
+        message: expect.stringMatching(
+          /lacks environment variables JUDGE_KEY, OTHER_KEY, which the run needs/,
+        ),
+      },
+    ]);
+    expect(JSON.stringify(worker.written)).not.toContain('sk-here');
+
+    const ok = startWorker(async () => gatedPipeline().pipeline, { MODEL_KEY: 'sk-here' });
+    ok.input.send(hello({ required_env: ['MODEL_KEY'] }));
+    await ok.until(() => ok.written.length === 1);
+    expect(ok.written[0]).toMatchObject({ type: 'ready' });
+    ok.input.close();
+    expect(await ok.exit).toBe(0);
   });
 
   it('refuses another protocol version', async () => {

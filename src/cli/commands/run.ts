@@ -1,38 +1,15 @@
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import { exitCodesHelp } from '../../app/exit-codes.js';
-import { type ExecutorChoice, type RunOverrides, runEvalFile } from '../../app/run-eval-file.js';
+import { runEvalFile } from '../../app/run-eval-file.js';
 import { readEnv } from '../../config/env.js';
 import { redactorFor } from '../../config/secrets.js';
 import type { Redactor } from '../../core/redact.js';
 import { createProgressReporter, formatSummaryTable } from '../progress.js';
 import { redactingStream } from '../redacting-stream.js';
 import { reportError } from '../report-error.js';
+import { addRunOptions, givenOptions, type RunCliOptions, runRequestParts } from './run-options.js';
 
-export interface RunCliOptions {
-  out?: string;
-  concurrency?: number;
-  limit?: number;
-  sample?: number;
-  seed?: number;
-  failUnder: string[];
-  maxErrors?: number;
-  maxCost?: number;
-  maxTokens?: number;
-  mlflow: boolean;
-  trackingUri?: string;
-  mlflowTraces?: string;
-  /** Commander sets it from `--no-wait` (false); absent means true. */
-  wait?: boolean;
-  experiment?: string;
-  runName?: string;
-  judge?: string;
-  executor: 'local' | 'ray';
-  rayAddress?: string;
-  workers: number;
-  workerConcurrency: number;
-  rayPython?: string;
-  progress: boolean;
-}
+export { nonNegativeInt, positiveInt, positiveNumber, type RunCliOptions } from './run-options.js';
 
 export interface CommandIo {
   stdout: NodeJS.WriteStream;
@@ -41,6 +18,8 @@ export interface CommandIo {
   cwd: string;
   /** Installs Ctrl-C handling; returns a function that removes it. */
   onInterrupt?: (handler: () => void) => () => void;
+  /** Ends the process at once (a second Ctrl-C); absent in-process. */
+  exit?: (code: number) => void;
   /** The redactor `stdout` and `stderr` already write through (a command may teach it more secrets). */
   redactor?: Redactor;
 }
@@ -62,12 +41,15 @@ export function processIo(): CommandIo {
         process.off('SIGTERM', handler);
       };
     },
+    exit: (code) => process.exit(code),
   };
 }
 
 /**
- * `judgeflow run eval.yaml` as a plain function: returns the exit code. First Ctrl-C stops dispatching
- * and lets rows in flight finish (exit 130, partial results kept); a second one aborts them.
+ * `judgeflow run eval.yaml` as a plain function: returns the exit code. The first Ctrl-C stops
+ * dispatching and cancels the calls in flight — a hung call cannot hold the run — then results are
+ * flushed and the run ends with exit 130 (finished rows kept, rows cut off dropped). A second Ctrl-C
+ * exits at once, without waiting for the flush.
  */
 export async function runCommand(
   evalPath: string,
@@ -82,46 +64,22 @@ export async function runCommand(
     interrupts += 1;
     if (interrupts === 1) {
       io.stderr.write(
-        '\ninterrupted: finishing rows in flight and writing results (Ctrl-C again to abort them)\n',
+        '\ninterrupted: cancelling rows in flight and writing the results so far (Ctrl-C again to exit at once)\n',
       );
       stopDispatch.abort();
-    } else abortRows.abort();
+      abortRows.abort();
+    } else {
+      io.stderr.write('interrupted again: exiting without waiting for the results to be written\n');
+      io.exit?.(130);
+    }
   });
   const progress = options.progress ? createProgressReporter({ stream: io.stderr }) : undefined;
   try {
-    const overrides: RunOverrides = {
-      failUnder: options.failUnder,
-      ...(options.out !== undefined ? { out: options.out } : {}),
-      ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-      ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      ...(options.sample !== undefined ? { sample: options.sample } : {}),
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      ...(options.maxErrors !== undefined ? { maxErrors: options.maxErrors } : {}),
-      ...(options.maxCost !== undefined ? { maxCost: options.maxCost } : {}),
-      ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
-      ...(options.experiment !== undefined ? { experiment: options.experiment } : {}),
-      ...(options.runName !== undefined ? { runName: options.runName } : {}),
-      ...(options.judge !== undefined ? { judgeModel: options.judge } : {}),
-      ...(options.mlflowTraces !== undefined ? { mlflowTraces: options.mlflowTraces } : {}),
-    };
-    const executor: ExecutorChoice =
-      options.executor === 'ray'
-        ? {
-            kind: 'ray',
-            workers: options.workers,
-            workerConcurrency: options.workerConcurrency,
-            ...(options.rayAddress !== undefined ? { address: options.rayAddress } : {}),
-            ...(options.rayPython !== undefined ? { python: options.rayPython } : {}),
-          }
-        : { kind: 'local' };
+    const { overrides, executor, mlflow } = runRequestParts(options, (line) => io.stderr.write(`${line}\n`));
     const { outcome, exitCode } = await runEvalFile({
       evalPath,
       overrides,
-      mlflow: {
-        enabled: options.mlflow,
-        wait: options.wait !== false,
-        ...(options.trackingUri !== undefined ? { trackingUri: options.trackingUri } : {}),
-      },
+      mlflow,
       executor,
       env: readEnv(io.env, io.cwd),
       cwd: io.cwd,
@@ -134,6 +92,13 @@ export async function runCommand(
     io.stdout.write(`${formatSummaryTable(outcome.summary)}\n\n`);
     io.stdout.write(`results: ${outcome.outDir}/results.jsonl\nsummary: ${outcome.outDir}/summary.json\n`);
     if (outcome.summary.mlflow !== undefined) io.stdout.write(`mlflow run: ${outcome.summary.mlflow.url}\n`);
+    const empty = (outcome.summary.gates ?? []).filter((g) => !g.passed && g.gate.endsWith(' has values'));
+    if (empty.length > 0) {
+      const list = empty.map((g) => g.gate.slice(0, -' has values'.length)).join(',');
+      io.stderr.write(
+        `judgeflow: ${list} produced no value at all, so the run fails (exit 1); if that is expected, pass --allow-no-values ${list} (or allow_no_values in the eval file)\n`,
+      );
+    }
     if (outcome.pendingWrites > 0) {
       io.stderr.write(
         options.wait !== false
@@ -162,64 +127,19 @@ export function scrubbedIo(io: CommandIo): CommandIo & { redactor: Redactor } {
   };
 }
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-}
-
-export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
-}
-
 export function registerRunCommand(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const command = program
     .command('run')
     .description('evaluate: dataset → model under test → scorers → results files and MLflow')
-    .argument('<eval-file>', 'the eval file (YAML)')
-    .option('--out <dir>', 'output folder (default ./judgeflow-runs/<timestamp>)')
-    .option('-c, --concurrency <n>', 'rows in flight (default 16, or the eval file)', positiveInt)
-    .option('--limit <n>', 'only the first N rows', positiveInt)
-    .option('--sample <n>', 'a random sample of N rows (with --seed)', positiveInt)
-    .option('--seed <s>', 'seed for --sample (default 0)', (v) => Number.parseInt(v, 10))
-    .option(
-      '--fail-under <gate>',
-      'quality gate <name>/<agg>=<min>, repeatable',
-      (v, acc: string[]) => [...acc, v],
-      [],
-    )
-    .option('--max-errors <n>', 'fail (exit 1) when failed rows + error feedbacks exceed N', nonNegativeInt)
-    .option('--max-cost <usd>', 'stop dispatching new rows at this cost (exit 4)', positiveNumber)
-    .option('--max-tokens <n>', 'stop dispatching new rows at this many tokens (exit 4)', positiveInt)
-    .option('--no-mlflow', 'do not log to MLflow (files only)')
-    .option('--tracking-uri <uri>', 'MLflow server (default MLFLOW_TRACKING_URI, else the local server)')
-    .option(
-      '--mlflow-traces <mode>',
-      'which rows get an MLflow trace: all (default), failed, sample:<fraction>; every row is in the results table',
-    )
+    .argument('<eval-file>', 'the eval file (YAML)');
+  addRunOptions(command)
     .option(
       '--no-wait',
       'end once every row is scored: the MLflow backlog stays spooled on disk (exit 3) for `judgeflow mlflow sync`',
     )
-    .option('--experiment <name>', 'MLflow experiment (overrides the eval file)')
-    .option('--run-name <name>', 'MLflow run name (overrides the eval file)')
-    .option('--judge <model-uri>', 'default judge model, e.g. openai:/gpt-4o-mini or local')
-    .addOption(new Option('--executor <kind>', 'where rows run').choices(['local', 'ray']).default('local'))
-    .option('--ray-address <address>', 'Ray cluster: auto or HOST:PORT (default RAY_ADDRESS, else auto)')
-    .option('--workers <n>', 'Ray workers (actors), each with one Node worker', positiveInt, 2)
-    .option('--worker-concurrency <k>', 'rows in flight per Ray worker', positiveInt, 16)
-    .option('--ray-python <path>', 'python with ray installed (default: the judgeflow setup venv)')
     .option('--no-progress', 'no progress output')
     .addHelpText('after', exitCodesHelp())
     .action(async (evalPath: string, options: RunCliOptions) => {
-      setExitCode(await runCommand(evalPath, options, processIo()));
+      setExitCode(await runCommand(evalPath, { ...options, given: givenOptions(command) }, processIo()));
     });
 }

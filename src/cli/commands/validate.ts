@@ -1,62 +1,88 @@
 import type { Command } from 'commander';
-import { datasetSourceFromConfig } from '../../app/dataset-source.js';
-import { applyOverrides } from '../../app/run-eval-file.js';
+import { preflight } from '../../app/preflight.js';
 import { readEnv } from '../../config/env.js';
-import { loadEvalFile } from '../../config/load.js';
-import { scanDataset } from '../../datasets/index.js';
-import { parseGate } from '../../runner/gates.js';
-import { scorerRegistry } from '../../scorers/index.js';
 import { reportError } from '../report-error.js';
 import { type CommandIo, processIo } from './run.js';
+import { addRunOptions, givenOptions, type RunCliOptions, runRequestParts } from './run-options.js';
 
 /**
- * `judgeflow validate eval.yaml`: checks the eval file, every scorer's options and every dataset row
- * (the same single pass a run makes), without calling a model or writing anything.
+ * `judgeflow validate eval.yaml [run options]`: the pre-flight `run` makes — the file, every scorer's
+ * options, judge references and keys, the model, every dataset row, templates against the dataset's
+ * columns, scorer names, quality gates — with the same options, so "valid" means `run` accepts it. It
+ * calls no model or judge and writes nothing (MLflow is reached only for a file that names a prompt or
+ * a dataset there).
  */
-export async function validateCommand(evalPath: string, io: CommandIo): Promise<number> {
+export async function validateCommand(
+  evalPath: string,
+  io: CommandIo,
+  options: Partial<RunCliOptions> = {},
+): Promise<number> {
   try {
-    const loaded = await loadEvalFile(evalPath);
-    const config = applyOverrides(loaded.config, {});
-    const registry = scorerRegistry();
-    for (const [i, entry] of config.scorers.entries()) {
-      registry.parse(entry, { file: loaded.path, field: `scorers[${i}]` });
-    }
-    for (const [metric, threshold] of Object.entries(config.fail_under ?? {}))
-      parseGate(`${metric}=${threshold}`);
+    const { overrides, executor, mlflow } = runRequestParts(
+      {
+        failUnder: [],
+        mlflow: true,
+        executor: 'local',
+        workers: 2,
+        workerConcurrency: 16,
+        progress: false,
+        ...options,
+      },
+      (line) => io.stderr.write(`${line}\n`),
+    );
     const env = readEnv(io.env, io.cwd);
-    if ('mlflow' in config.dataset) {
+    let client: { close(): Promise<void> } | undefined;
+    const checked = await preflight({
+      evalPath,
+      overrides,
+      executor,
+      env,
+      cwd: io.cwd,
+      purpose: 'validate',
+      mlflow: async () => {
+        if (!mlflow.enabled) return undefined;
+        const module = await import('../../sinks/mlflow/index.js');
+        const tracking = await module.resolveTrackingUri({
+          env,
+          home: env.home,
+          ...(mlflow.trackingUri !== undefined ? { flag: mlflow.trackingUri } : {}),
+          log: (line) => io.stderr.write(`${line}\n`),
+        });
+        if (tracking === undefined) return undefined;
+        const created = new module.MlflowClient({ trackingUri: tracking.uri, env });
+        client = created;
+        return created;
+      },
+    });
+    try {
+      for (const notice of checked.notices) io.stderr.write(`judgeflow: note: ${notice}\n`);
+      const { scan } = checked;
+      const selected = scan.selectedRows !== scan.rows ? ` (${scan.selectedRows} selected)` : '';
+      const keys =
+        executor.kind === 'ray' && checked.keyVariables.length > 0
+          ? `; each Ray worker checks ${checked.keyVariables.join(', ')} at its start`
+          : '';
       io.stdout.write(
-        `${loaded.path}: valid (dataset "${config.dataset.mlflow}" lives in MLflow and is checked when the run reads it)\n`,
+        `${checked.loaded.path}: valid — dataset "${scan.name}": ${scan.rows} rows${selected}, digest ${scan.digest}; ${checked.scorers.length} scorers (${checked.scorers.map((s) => s.name).join(', ')})${keys}\n`,
       );
       return 0;
+    } finally {
+      await checked.close();
+      await client?.close();
     }
-    const source = await datasetSourceFromConfig(config.dataset, {
-      baseDir: loaded.baseDir,
-      file: loaded.path,
-      env,
-    });
-    const scan = await scanDataset(source, {});
-    if (config.model === undefined && scan.rowsWithoutOutputs > 0) {
-      io.stderr.write(
-        `judgeflow: ${loaded.path}: ${scan.rowsWithoutOutputs} rows have no outputs and no model is configured\n`,
-      );
-      return 2;
-    }
-    io.stdout.write(
-      `${loaded.path}: valid — dataset "${scan.name}": ${scan.rows} rows, digest ${scan.digest}; ${config.scorers.length} scorers\n`,
-    );
-    return 0;
   } catch (error) {
     return reportError(error, io.stderr, { env: io.env });
   }
 }
 
 export function registerValidateCommand(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const command = program
     .command('validate')
-    .description('check an eval file and its dataset without running anything')
-    .argument('<eval-file>')
-    .action(async (evalPath: string) => {
-      setExitCode(await validateCommand(evalPath, processIo()));
-    });
+    .description(
+      'check an eval file and its dataset as `run` would, with the same options, without calling anything',
+    )
+    .argument('<eval-file>');
+  addRunOptions(command).action(async (evalPath: string, options: RunCliOptions) => {
+    setExitCode(await validateCommand(evalPath, processIo(), { ...options, given: givenOptions(command) }));
+  });
 }

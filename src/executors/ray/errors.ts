@@ -1,4 +1,4 @@
-import { JudgeflowError } from '../../core/errors.js';
+import { InfrastructureError } from '../../core/errors.js';
 
 /** Why a Ray run could not go on. */
 export type RayFailure =
@@ -14,14 +14,17 @@ export type RayFailure =
   | 'scheduling'
   /** The bridge could not reach the Ray cluster (or has no `ray` installed). */
   | 'connect'
+  /** A worker lacks environment variables the run needs (API keys). */
+  | 'missing_env'
   /** The bridge process itself failed or exited unexpectedly. */
   | 'bridge_exit'
   | 'internal';
 
 /**
- * Exit code per failure: the cluster (or what runs on it) not being usable is an infrastructure
- * failure (5); a protocol violation or an internal failure is a bug (70). Never 1, which means "a
- * quality gate failed".
+/**
+ * Exit code per failure: the cluster (or what runs on it, or its environment) not being usable is an
+ * infrastructure failure (5); a protocol violation or an internal failure is a bug (70). Never 1,
+ * which means "a quality gate failed".
  */
 const EXIT_CODES: Record<RayFailure, number> = {
   version_mismatch: 5,
@@ -30,19 +33,23 @@ const EXIT_CODES: Record<RayFailure, number> = {
   worker_crash_loop: 5,
   scheduling: 5,
   connect: 5,
+  missing_env: 5,
   bridge_exit: 5,
   internal: 70,
 };
 
-/** A Ray run failed; `failure` says how, the message says what to do. Exit code 5 or 70 (above). */
-export class RayExecutorError extends JudgeflowError {
+/**
+ * A Ray run could not go on: the cluster, its workers or their environment failed the run. `failure`
+ * says how, the message says what to do. Component `ray`; exit code 5 or 70 (above).
+ */
+export class RayExecutorError extends InfrastructureError {
   override readonly name = 'RayExecutorError';
   override readonly exitCode: number;
   readonly failure: RayFailure;
   /** The last lines the bridge wrote to stderr, for diagnosis. */
   readonly stderrTail: string | undefined;
   constructor(options: { failure: RayFailure; message: string; stderrTail?: string; cause?: unknown }) {
-    super(options.message, { cause: options.cause });
+    super(options.message, { component: 'ray', cause: options.cause });
     this.failure = options.failure;
     this.exitCode = EXIT_CODES[options.failure];
     this.stderrTail = options.stderrTail;

@@ -2,16 +2,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Env } from '../../config/env.js';
-import { errorMessage } from '../../core/errors.js';
-import type { ExecuteOptions, Executor } from '../../core/executor.js';
+import type { Executor } from '../../core/executor.js';
 import { judgeflowVersion } from '../../core/paths.js';
-import type { DatasetRow } from '../../core/record.js';
-import type { RowResult } from '../../core/result.js';
 import type { PipelinePlan } from '../../runner/build.js';
 import { requirePythonEnv } from '../../setup/python-env.js';
-import { BridgeProcess } from './bridge-process.js';
-import { RayExecutorError, type RayFailure } from './errors.js';
-import { type BridgeOutput, PROTOCOL_VERSION, type RayWorkerInfo } from './protocol.js';
+import { PROTOCOL_VERSION, type RayWorkerInfo } from './protocol.js';
+import { type RayClusterInfo, RaySession } from './session.js';
 
 export interface RayExecutorOptions {
   /** What every worker builds its pipeline from (secrets stay out: only env var names travel). */
@@ -19,8 +15,17 @@ export interface RayExecutorOptions {
   env: Env;
   /** judgeflow's data folder (the `ray` venv lives under it). */
   home: string;
-  /** `auto`, `HOST:PORT` (GCS) or `ray://HOST:PORT`; default `RAY_ADDRESS`, else `auto`. */
+  /**
+   * `auto`, `HOST:PORT` (GCS) or `ray://HOST:PORT`; default `RAY_ADDRESS`, else what `ray.init()` does:
+   * the cluster `ray start` started on this machine, or a new local head for this run alone.
+   */
   address?: string;
+  /** Seconds to reach the cluster (default 30 for an address; 180 when a local head may be started). */
+  connectTimeoutS?: number;
+  /** Environment variables every worker must have (API key variables); checked at each handshake. */
+  requiredEnv?: readonly string[];
+  /** Called once the bridge is connected: the cluster's address and dashboard, and whether it is a local head. */
+  onConnected?: (cluster: RayClusterInfo) => void;
   /** Actors, each hosting one Node worker (N). */
   workers: number;
   /** Rows in flight per worker (K). */
@@ -53,33 +58,48 @@ export interface RayExecutorOptions {
   driverVersion?: string;
 }
 
-/** Seconds to wait for the bridge to exit after `done` or an abort before killing it. */
-const EXIT_GRACE_MS = 15_000;
-
 /**
- * Runs rows on a Ray cluster: spawns the Python bridge, performs the handshake, streams rows to it
- * with backpressure (at most the bridge's announced capacity outstanding) and passes each row's first
- * result on. Workers never talk to MLflow: this process stays the only writer.
+ * Runs rows on a Ray cluster: spawns the Python bridge, which connects to the cluster — or, with no
+ * address and no cluster on this machine, starts a local Ray head for the run, as `ray.init()` does —
+ * and starts the workers (`prepare`, before the run writes anything); then streams rows to it with
+ * backpressure and passes each row's first result on. Workers never talk to MLflow: this process stays
+ * the only writer. The bridge, its actors and a local head it started end with `execute` (or `dispose`).
  */
 export function createRayExecutor(options: RayExecutorOptions): Executor {
+  let session: Promise<RaySession> | undefined;
+  const open = (signal?: AbortSignal): Promise<RaySession> => {
+    session ??= startSession(options, signal);
+    return session;
+  };
+  const close = async (): Promise<void> => {
+    const current = session;
+    session = undefined;
+    await (await current?.catch(() => undefined))?.shutdown();
+  };
   return {
     name: 'ray',
-    execute: (rows, execute) => executeOnRay(options, rows, execute),
+    prepare: async ({ signal }) => {
+      await open(signal);
+    },
+    execute: async (rows, execute) => {
+      try {
+        const started = await open(execute.signal);
+        await started.run(rows, execute);
+      } finally {
+        await close();
+      }
+    },
+    dispose: close,
   };
 }
 
-async function executeOnRay(
-  options: RayExecutorOptions,
-  rows: AsyncIterable<DatasetRow>,
-  execute: ExecuteOptions,
-): Promise<void> {
+async function startSession(options: RayExecutorOptions, signal?: AbortSignal): Promise<RaySession> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const python = options.python ?? options.env.rayPython ?? (await requirePythonEnv(options.home, 'ray'));
   const workers = Math.max(1, Math.floor(options.workers));
   const concurrency = Math.max(1, Math.floor(options.workerConcurrency));
+  const address = options.address ?? options.env.rayAddress;
   const args = [
-    '--address',
-    options.address ?? options.env.rayAddress ?? 'auto',
     '--workers',
     String(workers),
     '--concurrency',
@@ -95,184 +115,44 @@ async function executeOnRay(
     '--start-timeout',
     String(options.startTimeoutS ?? 180),
   ];
+  // No address: the bridge does what ray.init() does (this machine's cluster, else a new local head,
+  // whose token auth uses a token file in judgeflow's data folder rather than ~/.ray/auth_token).
+  if (address !== undefined) args.push('--address', address);
+  else args.push('--local-auth-token-path', path.join(options.home, 'ray', 'auth_token'));
   if (options.shipWorkingDir ?? true) {
     args.push('--working-dir', options.plan.baseDir);
     for (const pattern of options.workingDirExcludes ?? []) args.push('--exclude', pattern);
   }
-
-  // State shared with the bridge's callbacks. Every change wakes the dispatch loop.
-  const outstanding = new Map<string, DatasetRow>();
-  const reported = new Set<string>();
-  let ready: Extract<BridgeOutput, { type: 'ready' }> | undefined;
-  let finished = false;
-  let failure: RayExecutorError | undefined;
-  let exit: { code: number | null; signal: NodeJS.Signals | null; error?: Error } | undefined;
-  let wake: () => void = () => undefined;
-  let changed = new Promise<void>((resolve) => {
-    wake = resolve;
-  });
-  const notify = (): void => {
-    const resolve = wake;
-    changed = new Promise<void>((next) => {
-      wake = next;
-    });
-    resolve();
-  };
-
-  const onMessage = (message: BridgeOutput): void => {
-    switch (message.type) {
-      case 'ready':
-        ready = message;
-        break;
-      case 'result': {
-        // After the second interrupt nothing more is reported: rows are abandoned, not half-counted.
-        if (execute.abortRows?.aborted) break;
-        const result = message.result as unknown as RowResult;
-        // The first result for a row id wins; a duplicate from a worker thought dead is dropped.
-        if (reported.has(result.id)) break;
-        if (!outstanding.delete(result.id)) {
-          log(`judgeflow: ignoring a result for a row that was not dispatched: ${result.id}`);
-          break;
-        }
-        reported.add(result.id);
-        execute.onResult(result);
-        break;
-      }
-      case 'notice':
-        log(`judgeflow ray: ${message.message}`);
-        break;
-      case 'fatal':
-        failure ??= new RayExecutorError({
-          failure: (message.code ?? 'internal') as RayFailure,
-          message: `Ray run failed: ${message.message}`,
-        });
-        break;
-      case 'done':
-        finished = true;
-        break;
-    }
-    notify();
-  };
-
-  const bridge = new BridgeProcess({
+  const session = new RaySession({
     python,
     args,
     env: options.env.raw,
-    cwd: process.cwd(),
-    onMessage,
-    onLog: log,
-    onExit: (outcome) => {
-      exit = outcome;
-      notify();
-    },
-  });
-
-  const abortRows = execute.abortRows;
-  const onAbortRows = (): void => {
-    void bridge.send({ type: 'abort' }).finally(() => bridge.closeInput());
-    notify();
-  };
-  const onStop = (): void => notify();
-  abortRows?.addEventListener('abort', onAbortRows, { once: true });
-  execute.signal.addEventListener('abort', onStop, { once: true });
-
-  const iterator = rows[Symbol.asyncIterator]();
-  let sourceDone = false;
-  try {
-    await bridge.send({
-      type: 'hello',
+    hello: {
       protocol: PROTOCOL_VERSION,
       judgeflow_version: options.driverVersion ?? judgeflowVersion(),
       plan: options.plan,
       concurrency,
-    });
-
-    // Handshake: every worker started, or a clear reason why not.
-    while (ready === undefined) {
-      throwIfFailed();
-      if (abortRows?.aborted || execute.signal.aborted) return;
-      await changed;
-    }
-    if (ready.protocol !== PROTOCOL_VERSION) {
-      throw new RayExecutorError({
-        failure: 'version_mismatch',
-        message: `the Ray bridge speaks protocol ${ready.protocol}, the driver ${PROTOCOL_VERSION}`,
-      });
-    }
-    options.onWorkers?.(ready.workers);
-    const capacity = ready.capacity;
-
-    // Dispatch with backpressure: pull a row only when the bridge has room for it.
-    while (!sourceDone) {
-      throwIfFailed();
-      if (abortRows?.aborted || execute.signal.aborted) break;
-      if (execute.shouldStop?.() !== undefined) break;
-      if (outstanding.size >= capacity) {
-        await changed;
-        continue;
-      }
-      const next = await iterator.next();
-      if (next.done === true) {
-        sourceDone = true;
-        break;
-      }
-      const row = next.value;
-      outstanding.set(row.record.id, row);
-      execute.onRowStart?.(row);
-      await bridge.send({ type: 'row', id: row.record.id, row });
-    }
-    if (abortRows?.aborted) return;
-
-    // Drain: rows in flight finish (also after the first Ctrl-C), then the bridge says done.
-    await bridge.send({ type: 'end' });
-    while (!finished) {
-      throwIfFailed();
-      if (abortRows?.aborted) return;
-      await changed;
-    }
-    if (outstanding.size > 0) {
-      throw new RayExecutorError({
-        failure: 'internal',
-        message: `the Ray bridge finished with ${outstanding.size} rows unanswered (first: ${outstanding.keys().next().value})`,
-      });
-    }
-  } finally {
-    abortRows?.removeEventListener('abort', onAbortRows);
-    execute.signal.removeEventListener('abort', onStop);
-    // Clean-up must never replace the error that ended the run (a fatal line, a crashed bridge).
-    if (!sourceDone) await Promise.resolve(iterator.return?.()).catch(() => undefined);
-    await shutdown().catch((error: unknown) =>
-      log(`judgeflow: stopping the Ray bridge: ${errorMessage(error)}`),
-    );
+      required_env: options.requiredEnv ?? [],
+    },
+    connectTimeoutS:
+      options.connectTimeoutS ?? (address !== undefined ? DEFAULT_CONNECT_TIMEOUT_S : LOCAL_HEAD_TIMEOUT_S),
+    log,
+    ...(options.onConnected !== undefined ? { onConnected: options.onConnected } : {}),
+    ...(options.onWorkers !== undefined ? { onWorkers: options.onWorkers } : {}),
+  });
+  try {
+    await session.start(signal);
+  } catch (error) {
+    await session.shutdown();
+    throw error;
   }
-
-  function throwIfFailed(): void {
-    if (failure !== undefined) throw failure;
-    if (exit !== undefined) {
-      if (exit.error !== undefined) {
-        throw bridge.error(
-          'connect',
-          `cannot start the Ray bridge with ${python}: ${exit.error.message}`,
-          exit.error,
-        );
-      }
-      const how = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-      throw bridge.error('bridge_exit', `the Ray bridge exited unexpectedly (${how})`);
-    }
-  }
-
-  async function shutdown(): Promise<void> {
-    if (bridge.hasExited) return;
-    if (!finished) await bridge.send({ type: 'abort' });
-    bridge.closeInput();
-    const timer = setTimeout(() => bridge.kill('SIGKILL'), EXIT_GRACE_MS);
-    try {
-      while (!bridge.hasExited) await changed;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  return session;
 }
+
+/** Connecting to a given address: a head that does not answer within this fails the run (exit 5). */
+const DEFAULT_CONNECT_TIMEOUT_S = 30;
+/** Starting a local head (no address, no cluster) takes longer on a small machine. */
+const LOCAL_HEAD_TIMEOUT_S = 180;
 
 /**
  * The Node worker command for this installation: the compiled entry when running from dist/, the

@@ -5,13 +5,13 @@ import { z } from 'zod';
  * One JSON object per line; stdout carries nothing but protocol lines (logs go to stderr).
  *
  * CLI → bridge:   hello, row*, end | abort
- * bridge → CLI:   ready | fatal, then result* and notice*, then done | fatal
+ * bridge → CLI:   connected | fatal, then ready | fatal, then result* and notice*, then done | fatal
  * bridge → worker (through each actor): hello, row*        worker → bridge: ready | fatal, then result*
  *
  * `protocol` guards the wire format; `judgeflow_version` guards the pipeline itself: a worker image with
  * another judgeflow version could score differently, so it refuses the hello instead of running.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 const planSchema = z
   .object({
@@ -31,6 +31,11 @@ export const helloSchema = z
     plan: planSchema,
     /** Rows a worker runs at once (K). */
     concurrency: z.number().int().positive().optional(),
+    /**
+     * Environment variables the run needs (the model's and the judges' API key variables): each worker
+     * checks that it has them before it says ready, so a cluster without the secrets fails at once.
+     */
+    required_env: z.array(z.string()).optional(),
   })
   .passthrough();
 export type HelloMessage = z.infer<typeof helloSchema>;
@@ -79,6 +84,20 @@ export type RayWorkerInfo = z.infer<typeof workerInfoSchema>;
 export const bridgeOutputSchema = z.discriminatedUnion('type', [
   z
     .object({
+      type: z.literal('connected'),
+      /** The GCS address the bridge is connected to. */
+      address: z.string(),
+      /** The Ray dashboard (empty when the cluster has none). */
+      dashboard_url: z.string(),
+      /** True when no cluster was given or running, and the bridge started a local head for this run. */
+      started_local: z.boolean(),
+      /** The token file of a local head's dashboard (token auth), when judgeflow provided it. */
+      auth_token_path: z.string().optional(),
+      ray_version: z.string().optional(),
+    })
+    .passthrough(),
+  z
+    .object({
       type: z.literal('ready'),
       protocol: z.number().int(),
       judgeflow_version: z.string(),
@@ -102,6 +121,7 @@ export type FatalCode =
   | 'worker_crash_loop'
   | 'scheduling'
   | 'connect'
+  | 'missing_env'
   | 'internal';
 
 /** One protocol line (with its newline). */

@@ -1,5 +1,6 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
-import type { Env } from '../../config/env.js';
+import { type Env, readSecret } from '../../config/env.js';
 import { errorMessage } from '../../core/errors.js';
 import type { DatasetRow } from '../../core/record.js';
 import type { PipelinePlan } from '../../runner/build.js';
@@ -59,6 +60,13 @@ export async function runWorker(io: WorkerIo): Promise<number> {
     driverProtocol: hello.data.protocol,
   });
   if (mismatch !== undefined) return fatal('version_mismatch', mismatch);
+  const missing = (hello.data.required_env ?? []).filter((name) => readSecret(io.env, name) === undefined);
+  if (missing.length > 0) {
+    return fatal(
+      'missing_env',
+      `the worker on ${hostname()} lacks environment variable${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the run needs (API keys); set ${missing.length > 1 ? 'them' : 'it'} where the Ray workers run (the cluster's environment or worker image), not only on the driver`,
+    );
+  }
 
   // Relative base dirs point into the actor's working directory (Ray unpacks the job's working_dir
   // at a different path on every node). The model endpoint's default concurrency is this worker's K.

@@ -21,14 +21,18 @@ export function builtinJudge(config: {
   options: JudgeYamlOptions;
   common: CommonScorerOptions;
   judges: JudgeResolver | undefined;
+  /** Feedback names it produces besides its own, from its name (`<name>/precision`). */
+  extraFeedbackNames?: (name: string) => string[];
   score: (args: ScorerArgs, context: BuiltinJudgeContext) => Promise<ScoreResult> | ScoreResult;
 }): Scorer {
   const prompt = loadJudgePrompt(config.type);
   const verdict = createVerdictSpec(prompt.verdict ?? YES_NO, config.type);
+  const name = config.common.name ?? config.type;
   return judgeScorer(
     {
       type: config.type,
-      name: config.common.name ?? config.type,
+      name,
+      ...(config.extraFeedbackNames !== undefined ? { feedbackNames: config.extraFeedbackNames(name) } : {}),
       aggregations: config.common.aggregations,
       model: config.options.model,
       settings: settingsFromYaml(config.options),

@@ -9,7 +9,15 @@ import { bulletList, inputsText, outputsText } from './judge-text.js';
 export const guidelinesOptionsSchema = z
   .object({
     guidelines: z
-      .union([z.string().trim().min(1), z.array(z.string().trim().min(1)).min(1)])
+      .union(
+        [
+          z.string().trim().min(1, { error: 'expected the guideline text, not an empty string' }),
+          z
+            .array(z.string().trim().min(1, { error: 'expected the guideline text, not an empty string' }))
+            .min(1),
+        ],
+        { error: 'expected the guideline text: a string, or a list of strings' },
+      )
       .describe('One guideline, or a list the response must all follow'),
     ...judgeOptionsShape,
   })

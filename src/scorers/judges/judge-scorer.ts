@@ -73,6 +73,8 @@ export interface JudgeScorerSpec {
   /** The feedback name. */
   name: string;
   aggregations?: readonly Aggregation[] | undefined;
+  /** Feedback names it produces besides `name` (see `Scorer.feedbackNames`). */
+  feedbackNames?: readonly string[] | undefined;
   model?: ModelRef | undefined;
   /** Per-scorer overrides of the run's judge defaults. */
   settings: Partial<JudgeSettings>;
@@ -144,6 +146,7 @@ export function judgeScorer(spec: JudgeScorerSpec, judges?: JudgeResolver): Scor
     name: spec.name,
     kind: 'llm_judge',
     ...(spec.aggregations !== undefined ? { aggregations: [...spec.aggregations] } : {}),
+    ...(spec.feedbackNames !== undefined ? { feedbackNames: [...spec.feedbackNames] } : {}),
     score: async (args) => {
       const { judges: resolver, client } = await binding();
       return spec.score(args, judgeRun(spec, resolver, client, args));

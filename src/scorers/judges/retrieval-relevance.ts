@@ -39,6 +39,7 @@ function buildRetrievalRelevance(
     options,
     common,
     judges,
+    extraFeedbackNames: (name) => [`${name}/precision`],
     score: async (args, { judge, prompt, verdict }) => {
       const groups = retrievedContext(args);
       if (groups.length === 0) return missingContext(judge);

@@ -24,9 +24,13 @@ export function usageMetrics(summary: RunSummary): Record<string, number> {
     'usage/model_input_tokens': model.input_tokens,
     'usage/model_output_tokens': model.output_tokens,
     'usage/model_calls': model.calls,
+    'usage/model_retries': model.retries,
+    'usage/model_cost_usd': model.cost_usd,
     'usage/judge_input_tokens': judge.input_tokens,
     'usage/judge_output_tokens': judge.output_tokens,
     'usage/judge_calls': judge.calls,
+    'usage/judge_retries': judge.retries,
+    'usage/judge_cost_usd': judge.cost_usd,
     'usage/total_tokens': model.total_tokens + judge.total_tokens,
     'usage/cost_usd': cost,
   };

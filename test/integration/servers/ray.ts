@@ -52,7 +52,9 @@ export async function startRayHead(options: { home?: string } = {}): Promise<Ray
   const log: string[] = [];
   const child = spawn(ray, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, RAY_USAGE_STATS_ENABLED: '0' },
+    // Auth off explicitly: a token left in ~/.ray/auth_token by any ray.init() on this machine would
+    // otherwise turn token auth on for this head, and its dashboard would answer 401 to the health check.
+    env: { ...process.env, RAY_USAGE_STATS_ENABLED: '0', RAY_AUTH_MODE: 'disabled' },
   });
   const keep = (chunk: Buffer) => {
     log.push(chunk.toString());
