@@ -140,6 +140,9 @@ describe('judgeflow run --executor ray: clusters', () => {
     };
     const { io, stderr, stdout } = captureIo({ cwd: dir, env });
     delete io.env.RAY_ADDRESS;
+    // The integration tier turns Ray's token auth off for its shared head; this run's own head must
+    // use it as a user's would (judgeflow's token file, not a machine-wide one).
+    delete io.env.RAY_AUTH_MODE;
     const code = await runCommand(
       evalPath,
       options({ executor: 'ray', out, experiment, runName: 'local-head' }),

@@ -137,6 +137,8 @@ describe('no planted secret reaches any output', () => {
         'scorers:',
         '  - exact_match',
         '  - {type: guidelines, name: polite, guidelines: "The answer is polite."}',
+        // the judge answers 400 on purpose: its scorers have no value, which this test allows
+        'allow_no_values: true',
         '',
       ].join('\n'),
     );

@@ -107,7 +107,7 @@ describe('more errors a user can cause: exit 2, not 70', () => {
     await writeFile(path.join(dir, 'eval.yaml'), 'dataset: {mlflow: qa}\nscorers: [exact_match]\n');
     const { io, stderr } = captureIo();
     expect(await runCommand(path.join(dir, 'eval.yaml'), options({ out: path.join(dir, 'o') }), io)).toBe(2);
-    expect(stderr()).toContain('dataset.mlflow needs MLflow');
+    expect(stderr()).toContain('is an MLflow dataset, which this command cannot reach');
   });
 });
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type RunCliOptions, runCommand } from '../../../src/cli/commands/run.js';
 import type { RunSummary } from '../../../src/core/result.js';
 import { captureIo, spawnCli, tempDir, waitForExit } from '../../helpers/cli.js';
@@ -42,11 +42,14 @@ const rows = (n: number, outputs = true) =>
   ).join('\n');
 
 describe('a scorer that produced no value at all', () => {
-  // A judge that can never be reached: every one of its feedbacks is an error.
-  const evalText = [
+  // A judge server that answers every call with a 500 (it is reachable, so the run's pre-flight probe
+  // passes): every one of its feedbacks is an error.
+  const broken = startFaultServer({ whenEmpty: status(500) });
+  afterAll(async () => (await broken).close());
+  const evalText = async () => [
     'dataset: {path: rows.jsonl}',
     'judge:',
-    '  model: {provider: openai-compatible, base_url: "http://127.0.0.1:9/v1", model: gone}',
+    `  model: {provider: openai-compatible, base_url: "${(await broken).baseUrl}", model: gone}`,
     '  max_retries: 0',
     '  timeout_s: 2',
     'scorers:',
@@ -57,7 +60,7 @@ describe('a scorer that produced no value at all', () => {
   it('fails the run (exit 1) and says which scorer and why; the eval file or the CLI may allow it', async () => {
     const dir = await tempDir('novalues');
     await writeFile(path.join(dir, 'rows.jsonl'), rows(4));
-    await writeFile(path.join(dir, 'eval.yaml'), evalText.join('\n'));
+    await writeFile(path.join(dir, 'eval.yaml'), (await evalText()).join('\n'));
     const evalPath = path.join(dir, 'eval.yaml');
 
     const first = captureIo();
@@ -85,7 +88,7 @@ describe('a scorer that produced no value at all', () => {
     ).toBe(0);
     expect((await summaryOf(out2)).gates).toBeUndefined();
 
-    await writeFile(evalPath, [...evalText, 'allow_no_values: true'].join('\n'));
+    await writeFile(evalPath, [...(await evalText()), 'allow_no_values: true'].join('\n'));
     expect(await runCommand(evalPath, { ...base, out: path.join(dir, 'out3') }, captureIo().io)).toBe(0);
   });
 
@@ -96,7 +99,7 @@ describe('a scorer that produced no value at all', () => {
       path.join(dir, 'eval.yaml'),
       [
         'dataset: {path: rows.jsonl}',
-        'model: {provider: openai-compatible, base_url: "http://127.0.0.1:9/v1", model: m, max_retries: 0, timeout_s: 2}',
+        `model: {provider: openai-compatible, base_url: "${(await broken).baseUrl}", model: m, max_retries: 0, timeout_s: 2}`,
         'scorers: [exact_match]',
       ].join('\n'),
     );
