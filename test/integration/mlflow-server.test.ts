@@ -287,3 +287,91 @@ describe('PostgreSQL that cannot start says why', () => {
     expect(message).toContain('JUDGEFLOW_MLFLOW_STORE=sqlite');
   });
 });
+
+describe("a team's PostgreSQL and S3 behind the local server", () => {
+  it('takes --backend-store-uri and --artifacts-destination s3://; the password stays off the command line; AWS variables reach it, nothing else', async () => {
+    // The "team database": a PostgreSQL judgeflow does not manage for this server, reached with a password.
+    const team = serverFolder(path.join(home, 'team-db'));
+    const database = await startPostgres({
+      binDir: await postgresBinDir(home),
+      files: team.postgres,
+      source: process.env,
+    });
+    const password = readFileSync(team.postgres.passfile, 'utf8').trim().split(':').pop() ?? '';
+    const teamHome = path.join(home, 'team-home');
+    await mkdir(path.join(teamHome, 'venvs'), { recursive: true });
+    await symlink(venvDir(testHome(), 'mlflow'), venvDir(teamHome, 'mlflow'));
+    const aws = { AWS_ACCESS_KEY_ID: 'AKIAJUDGEFLOWTEST', AWS_DEFAULT_REGION: 'eu-west-1' };
+    const teamEnv = readEnv({ ...source(), ...aws, JUDGEFLOW_HOME: teamHome }, teamHome);
+    try {
+      const up = await mlflowUp({
+        home: teamHome,
+        env: teamEnv,
+        port: await freePort(),
+        // A bare postgresql:// is read as postgresql+psycopg2:// (the driver the venv has).
+        backendStoreUri: `postgresql://judgeflow:${password}@127.0.0.1:${database.port}/mlflow`,
+        artifactsDestination: 's3://judgeflow-test-bucket/mlflow',
+      });
+      expect(up).toMatchObject({
+        store: 'external',
+        storeDescription: `postgresql+psycopg2://judgeflow:***@127.0.0.1:${database.port}/mlflow`,
+      });
+      expect(up.postgresPid).toBeUndefined();
+      const pids = processTree(up.pid);
+      for (const pid of pids) {
+        expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), `command line of ${pid}`).not.toContain(
+          password,
+        );
+      }
+      const environ = environOf(up.pid);
+      expect(environ.MLFLOW_BACKEND_STORE_URI).toBe(
+        `postgresql+psycopg2://judgeflow:${password}@127.0.0.1:${database.port}/mlflow`,
+      );
+      expect(environ).toMatchObject({ ...aws, AWS_SECRET_ACCESS_KEY: planted.AWS_SECRET_ACCESS_KEY });
+      for (const name of [
+        'OPENAI_API_KEY',
+        'ANTHROPIC_API_KEY',
+        'MLFLOW_TRACKING_PASSWORD',
+        'MLFLOW_TRACKING_TOKEN',
+      ] as const) {
+        expect(JSON.stringify(environ), name).not.toContain(planted[name]);
+      }
+      // The data lands in the team database (read back from it, not from the server).
+      const client = new MlflowClient({ trackingUri: up.uri, env: teamEnv });
+      const name = `team-${randomUUID().slice(0, 8)}`;
+      await client.getOrCreateExperiment(name);
+      await client.close();
+      const { execFileSync } = await import('node:child_process');
+      const rows = execFileSync(
+        path.join(await postgresBinDir(home), 'psql'),
+        [
+          '-XtAq',
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(database.port),
+          '-U',
+          'judgeflow',
+          '-d',
+          'mlflow',
+          '-c',
+          `SELECT artifact_location FROM experiments WHERE name = '${name}'`,
+        ],
+        { env: { PATH: process.env.PATH ?? '', PGPASSFILE: team.postgres.passfile } },
+      ).toString();
+      expect(rows.trim()).toMatch(/^mlflow-artifacts:\/\d+$/);
+      const printed = capture();
+      printed.io.env = { ...printed.io.env, JUDGEFLOW_HOME: teamHome };
+      await mlflowStatusCommand(printed.io);
+      expect(printed.out.stdout).toContain('store: postgresql+psycopg2://judgeflow:***@');
+      expect(printed.out.stdout).toContain('artifacts: s3://judgeflow-test-bucket/mlflow');
+      expect(printed.out.stdout).not.toContain(password);
+      // down stops the MLflow server only: the team's database is not judgeflow's to stop.
+      expect(await mlflowDown({ home: teamHome })).toMatchObject({ stopped: true, pid: up.pid });
+      expect(alive(database.pid)).toBe(true);
+    } finally {
+      await mlflowDown({ home: teamHome }).catch(() => undefined);
+      await stopPostgres({ pid: database.pid, data: team.postgres.data });
+    }
+  });
+});
