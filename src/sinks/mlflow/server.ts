@@ -60,7 +60,8 @@ export interface MlflowServerStatus {
 const defaultPort = 5000;
 /**
  * uvicorn workers of the local server. On the 2-core machine of bench/RESULTS.md ("Issue 9 —
- * PostgreSQL store"), 2 and 4 workers wrote equally fast; 4 cost more memory and boot CPU for nothing.
+ * PostgreSQL store") 4 workers gained no steady throughput over 2, cost as much or more CPU per row,
+ * memory and boot time, and on SQLite failed requests under load.
  */
 export const defaultServerWorkers = 2;
 

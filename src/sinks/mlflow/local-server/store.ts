@@ -10,9 +10,9 @@ export const localStoreKinds = ['sqlite', 'postgres'] as const;
 export type LocalStoreKind = (typeof localStoreKinds)[number];
 
 /**
- * The store of a fresh data folder. PostgreSQL: with several server workers it takes concurrent
- * writes without SQLite's single-writer lock, and it costs the server less CPU per row
- * (bench/RESULTS.md, "Issue 9 — PostgreSQL store").
+ * The store of a fresh data folder. PostgreSQL: at the same server CPU per row it wrote 1.5–3× the
+ * rows/s of SQLite, whose single write lock made requests queue and, with 4 workers under load, time
+ * out (bench/RESULTS.md, "Issue 9 — PostgreSQL store").
  */
 export const defaultLocalStore: LocalStoreKind = 'postgres';
 
