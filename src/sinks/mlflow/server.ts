@@ -17,6 +17,7 @@ import { startServerProcesses } from './local-server/start.js';
 import {
   describeStore,
   type LocalStoreKind,
+  normalizeBackendStoreUri,
   resolveStoreChoice,
   type ServerFolder,
   serverFolder,
@@ -149,11 +150,17 @@ async function upLocked(folder: ServerFolder, options: MlflowUpOptions): Promise
         ? `port ${record.port}`
         : explicitStore && !sameStore(record, options)
           ? `store ${record.backend_store ?? record.store}`
-          : undefined;
+          : options.artifactsDestination !== undefined &&
+              record.artifacts !== undefined &&
+              artifactsLocation(options.artifactsDestination) !== record.artifacts
+            ? `artifacts in ${record.artifacts}`
+            : undefined;
     if (conflict !== undefined) {
       throw new ConfigError(
         `the local MLflow server already runs with ${conflict} (pid ${record.pid}); run \`judgeflow mlflow down\` first to start it differently`,
-        { field: options.port !== undefined && options.port !== record.port ? 'port' : 'store' },
+        {
+          field: conflict.startsWith('port') ? 'port' : conflict.startsWith('store') ? 'store' : 'artifacts',
+        },
       );
     }
     if (!status.healthy)
@@ -192,8 +199,9 @@ async function upLocked(folder: ServerFolder, options: MlflowUpOptions): Promise
       choice = { kind: 'sqlite' };
     }
   }
-  const artifactsDestination =
-    options.artifactsDestination ?? env.mlflowLocalArtifactsDestination ?? folder.artifacts;
+  const artifactsDestination = artifactsLocation(
+    options.artifactsDestination ?? env.mlflowLocalArtifactsDestination ?? folder.artifacts,
+  );
   const port = await choosePort(options.port, env, log);
   const workers = options.workers ?? defaultServerWorkers;
   const uri = `http://${localHost}:${port}`;
@@ -257,10 +265,16 @@ async function upLocked(folder: ServerFolder, options: MlflowUpOptions): Promise
   };
 }
 
+/** A remote artifact store as given; a local folder as an absolute path. */
+function artifactsLocation(destination: string): string {
+  return /^[a-z][\w+.-]*:\/\//i.test(destination) ? destination : path.resolve(destination);
+}
+
 function sameStore(record: MlflowServerRecord, options: MlflowUpOptions): boolean {
   if (options.store !== undefined) return record.store === options.store;
   if (options.backendStoreUri !== undefined) {
-    return record.store === 'external' && record.backend_store === redactStoreUri(options.backendStoreUri);
+    const uri = normalizeBackendStoreUri(options.backendStoreUri, '--backend-store-uri');
+    return record.store === 'external' && record.backend_store === redactStoreUri(uri);
   }
   return true;
 }
