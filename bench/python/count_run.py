@@ -3,7 +3,8 @@ assessments by kind — the check that every write of a benchmarked run really l
 
     MLFLOW_TRACKING_URI=... python count_run.py RUN_ID
 
-Prints {status, traces, feedbacks, expectations, feedback_names, metrics} as JSON.
+Prints {status, traces, feedbacks, expectations, spans, feedback_names, metrics} as JSON (spans read
+with the traces, as a user's `search_traces` reads them).
 """
 
 import json
@@ -20,6 +21,7 @@ def main() -> None:
     traces = 0
     feedbacks = 0
     expectations = 0
+    spans = 0
     names: Counter[str] = Counter()
     page_token = None
     while True:
@@ -28,10 +30,11 @@ def main() -> None:
             run_id=run_id,
             max_results=500,
             page_token=page_token,
-            include_spans=False,
+            include_spans=True,
         )
         for trace in page:
             traces += 1
+            spans += len(trace.data.spans)
             for assessment in trace.info.assessments or []:
                 if assessment.feedback is not None:
                     feedbacks += 1
@@ -48,6 +51,7 @@ def main() -> None:
                 "traces": traces,
                 "feedbacks": feedbacks,
                 "expectations": expectations,
+                "spans": spans,
                 "feedback_names": dict(names),
                 "metrics": run.data.metrics,
             }

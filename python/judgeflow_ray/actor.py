@@ -210,6 +210,10 @@ def _node_id():
     try:
         import ray
 
+        # Outside a Ray worker (tests, a plain process) asking for the runtime context would start a
+        # whole local Ray instance: only ask when this process is connected already.
+        if not ray.is_initialized():
+            return socket.gethostname()
         return ray.get_runtime_context().get_node_id()
     except Exception:
         return socket.gethostname()

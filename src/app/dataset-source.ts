@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Env } from '../config/env.js';
 import type { DatasetConfig } from '../config/schema.js';
+import { ConfigError } from '../core/errors.js';
 import type { DatasetSource } from '../datasets/index.js';
 
 /** Turns the eval file's `dataset:` section into a dataset source (paths resolve against the eval file). */
@@ -30,7 +31,10 @@ export async function datasetSourceFromConfig(
     };
   }
   if (options.mlflowRows === undefined) {
-    throw new Error('dataset.mlflow needs MLflow; it is not available in this run (--no-mlflow?)');
+    throw new ConfigError('dataset.mlflow needs MLflow; it is not available in this run (--no-mlflow?)', {
+      ...(options.file !== undefined ? { file: options.file } : {}),
+      field: 'dataset.mlflow',
+    });
   }
   return options.mlflowRows(config.mlflow);
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { readEnv } from '../config/env.js';
 import type { JudgeConfig, ModelConfig, ScorerEntry } from '../config/schema.js';
+import { redactorFor } from '../config/secrets.js';
 import { ConfigError } from '../core/errors.js';
 import type { RunEvent, Sink } from '../core/events.js';
 import type { PredictFn } from '../core/predict.js';
@@ -13,7 +14,9 @@ import { fromFunction } from '../models/index.js';
 import { buildPipeline } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
 import { runEvaluation } from '../runner/run-evaluation.js';
+import { HttpRuntime, probeEndpoints } from '../runtime/index.js';
 import { createMlflowSink, MlflowClient } from '../sinks/mlflow/index.js';
+import { parseTracePolicy } from '../sinks/mlflow/trace-policy.js';
 import { resolveOutDir } from './run-eval-file.js';
 
 export interface EvaluateOptions {
@@ -36,8 +39,10 @@ export interface EvaluateOptions {
   /**
    * MLflow logging: `true` or `{trackingUri}` logs the run; `false` writes files only. Default: log
    * when `MLFLOW_TRACKING_URI` is set, else files only (the library never starts servers by itself).
+   * `traces`: which rows get a trace — `all` (default), `failed`, `sample:<fraction>` (every row is
+   * in the run's results table either way).
    */
-  mlflow?: boolean | { trackingUri: string };
+  mlflow?: boolean | { trackingUri?: string; traces?: string };
   limit?: number;
   sample?: number;
   seed?: number;
@@ -93,6 +98,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
   const scorerEntries = options.scorers.filter(
     (s): s is ScorerEntry => !(typeof s === 'object' && 'score' in s),
   );
+  const runtime = new HttpRuntime();
   const pipeline = await buildPipeline(
     {
       baseDir: cwd,
@@ -103,6 +109,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     },
     {
       env,
+      runtime,
       extraScorers: scorerObjects,
       ...(options.predictFn !== undefined ? { model: fromFunction(options.predictFn) } : {}),
     },
@@ -113,16 +120,30 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     options.mlflow === false
       ? undefined
       : typeof options.mlflow === 'object'
-        ? options.mlflow.trackingUri
+        ? (options.mlflow.trackingUri ?? env.mlflowTrackingUri)
         : env.mlflowTrackingUri;
-  if (options.mlflow === true && trackingUri === undefined) {
-    throw new ConfigError('evaluate({mlflow: true}) needs MLFLOW_TRACKING_URI or {mlflow: {trackingUri}}', {
+  if (options.mlflow !== undefined && options.mlflow !== false && trackingUri === undefined) {
+    throw new ConfigError('evaluate({mlflow}) needs MLFLOW_TRACKING_URI or {mlflow: {trackingUri}}', {
       field: 'mlflow',
     });
   }
+  const traces =
+    typeof options.mlflow === 'object' && options.mlflow.traces !== undefined
+      ? parseTracePolicy(options.mlflow.traces, { field: 'mlflow.traces' })
+      : undefined;
   const client = trackingUri !== undefined ? new MlflowClient({ trackingUri, env }) : undefined;
-  if (client !== undefined) sinks.push(createMlflowSink({ client, trackingUri: trackingUri as string, env }));
+  if (client !== undefined) {
+    sinks.push(
+      createMlflowSink({
+        client,
+        trackingUri: trackingUri as string,
+        env,
+        ...(traces !== undefined ? { traces } : {}),
+      }),
+    );
+  }
   try {
+    await probeEndpoints(runtime, options.signal !== undefined ? { signal: options.signal } : {});
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
@@ -132,6 +153,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
       outDir,
       runName: options.runName ?? `evaluate-${new Date().toISOString().slice(0, 19)}`,
       experiment: options.experiment ?? 'judgeflow',
+      redactor: redactorFor(env, {
+        config: { model: options.model, judge: options.judge, scorers: scorerEntries },
+      }),
       params: {
         concurrency: String(options.concurrency ?? 16),
         scorers: JSON.stringify(pipeline.scorers.map((s) => s.name)),
@@ -154,6 +178,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     return result;
   } finally {
     await pipeline.close();
+    await runtime.close();
     await client?.close();
   }
 }

@@ -1,10 +1,10 @@
 import type { EvaluationOutcome } from '../runner/run-evaluation.js';
 
 /**
- * Exit codes (DESIGN.md "Contracts", plus 4 for budgets):
- * 0 success · 1 a quality gate failed (`--fail-under`, `--max-errors`) · 2 invalid input or configuration ·
- * 3 finished, but MLflow writes are still waiting in the spool · 4 stopped early because `--max-cost` or
- * `--max-tokens` was reached (results are partial) · 130 interrupted.
+ * Every exit code judgeflow uses, in one place. The README's "Exit codes" table, the
+ * `--help` text and the error classes (`src/core/errors.ts`: ConfigError/DatasetError/
+ * MissingComponentError 2, InfrastructureError 5, any other JudgeflowError 70) agree with it — a unit
+ * test checks each of them against this list.
  */
 export const EXIT = {
   ok: 0,
@@ -12,8 +12,43 @@ export const EXIT = {
   invalidInput: 2,
   pendingWrites: 3,
   budgetReached: 4,
+  infrastructure: 5,
+  internalError: 70,
   interrupted: 130,
 } as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** What each code means, for `--help` and the README. */
+export const EXIT_CODE_MEANINGS: ReadonlyArray<{ code: ExitCode; meaning: string }> = [
+  { code: EXIT.ok, meaning: 'success: the run finished and every quality gate passed' },
+  { code: EXIT.gateFailed, meaning: 'a quality gate failed (--fail-under, --max-errors)' },
+  {
+    code: EXIT.invalidInput,
+    meaning: 'invalid input or configuration (eval file, dataset row, flag, --out); nothing is written',
+  },
+  {
+    code: EXIT.pendingWrites,
+    meaning: 'finished, but MLflow writes wait in the spool (judgeflow mlflow sync DIR replays them)',
+  },
+  { code: EXIT.budgetReached, meaning: 'stopped early at --max-cost / --max-tokens (partial results)' },
+  {
+    code: EXIT.infrastructure,
+    meaning:
+      'infrastructure failure: a Ray cluster, the model or judge endpoint at start, or an MLflow server was unreachable after retries',
+  },
+  {
+    code: EXIT.internalError,
+    meaning: 'unexpected internal error (a bug: please report it; --debug prints the stack trace)',
+  },
+  { code: EXIT.interrupted, meaning: 'interrupted (Ctrl-C); results so far are kept' },
+];
+
+/** The exit-code table as `--help` prints it. */
+export function exitCodesHelp(): string {
+  const lines = EXIT_CODE_MEANINGS.map(({ code, meaning }) => `  ${String(code).padStart(3)}  ${meaning}`);
+  return `\nExit codes:\n${lines.join('\n')}\n`;
+}
 
 export function exitCodeFor(outcome: EvaluationOutcome): number {
   if (outcome.stoppedReason === 'interrupted') return EXIT.interrupted;

@@ -1,15 +1,17 @@
 import type { EvalFile } from '../config/schema.js';
-
-const SECRET_KEY = /(api[_-]?key|token|secret|password|authorization|credential)(?!_env)/i;
+import { isSecretKey, REDACTED, Redactor } from '../core/redact.js';
 
 /**
  * Flattens the resolved configuration into MLflow params (`model.provider`, `scorers`, ...).
- * Keys that look like secrets are redacted; `api_key_env` holds a variable *name* and is kept.
- * Values are capped at MLflow's 6000-character param limit.
+ * The value of a key that names a secret is redacted (`isSecretKey`: `api_key`, `password`, but not
+ * `api_key_env`, a variable *name*, nor `max_tokens`); every value is scrubbed by `redactor` (URL
+ * credentials in `base_url`, key-shaped text, the run's known secrets). Values are capped at MLflow's
+ * 6000-character param limit.
  */
 export function configParams(
   config: EvalFile,
   extra: Record<string, string | number | undefined> = {},
+  redactor: Redactor = new Redactor(),
 ): Record<string, string> {
   const params: Record<string, string> = {};
   const visit = (prefix: string, value: unknown): void => {
@@ -20,11 +22,9 @@ export function configParams(
       return;
     }
     const leaf = prefix.split('.').pop() ?? prefix;
-    params[prefix] = SECRET_KEY.test(leaf)
-      ? '[REDACTED]'
-      : typeof value === 'string'
-        ? value
-        : JSON.stringify(value);
+    params[prefix] = isSecretKey(leaf)
+      ? REDACTED
+      : redactor.text(typeof value === 'string' ? value : JSON.stringify(value));
   };
   const { dataset, scorers, ...rest } = config;
   visit('', rest);
@@ -32,10 +32,13 @@ export function configParams(
     params['dataset.records'] = `${dataset.records.length} inline records`;
     if (dataset.name !== undefined) params['dataset.name'] = dataset.name;
   } else visit('dataset', dataset);
-  params.scorers = JSON.stringify(scorers, (key, value: unknown) =>
-    typeof key === 'string' && SECRET_KEY.test(key) ? '[REDACTED]' : value,
+  params.scorers = redactor.text(
+    JSON.stringify(scorers, (key, value: unknown) =>
+      typeof key === 'string' && key !== '' && isSecretKey(key) ? REDACTED : value,
+    ),
   );
-  for (const [key, value] of Object.entries(extra)) if (value !== undefined) params[key] = String(value);
+  for (const [key, value] of Object.entries(extra))
+    if (value !== undefined) params[key] = redactor.text(String(value));
   for (const key of Object.keys(params)) {
     const value = params[key] as string;
     if (value.length > 6000) params[key] = `${value.slice(0, 5985)}…[truncated]`;

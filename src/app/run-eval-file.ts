@@ -1,11 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Env } from '../config/env.js';
 import { type LoadedEvalFile, loadEvalFile } from '../config/load.js';
 import type { EvalFile } from '../config/schema.js';
-import { ConfigError } from '../core/errors.js';
+import { secretValues } from '../config/secrets.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import type { RunEvent, Sink } from '../core/events.js';
 import type { Executor } from '../core/executor.js';
+import { Redactor } from '../core/redact.js';
 import type { Scorer } from '../core/scorer.js';
 import { type DatasetSource, datasetInfo, readDataset, scanDataset } from '../datasets/index.js';
 import { createLocalExecutor } from '../executors/local.js';
@@ -14,9 +16,10 @@ import { buildPipeline, buildScorers, type PipelinePlan } from '../runner/build.
 import { type Gate, parseGate } from '../runner/gates.js';
 import type { RowPipeline } from '../runner/pipeline.js';
 import { type EvaluationOutcome, runEvaluation } from '../runner/run-evaluation.js';
-import { HttpRuntime } from '../runtime/index.js';
+import { HttpRuntime, probeEndpoints } from '../runtime/index.js';
 import { scorerRegistry } from '../scorers/index.js';
 import type { MlflowClient } from '../sinks/mlflow/index.js';
+import { defaultTracePolicy, parseTracePolicy, type TracePolicy } from '../sinks/mlflow/trace-policy.js';
 import { datasetSourceFromConfig } from './dataset-source.js';
 import { exitCodeFor } from './exit-codes.js';
 import { configParams } from './params.js';
@@ -35,6 +38,8 @@ export interface RunOverrides {
   runName?: string;
   /** Overrides `judge.model` (an MLflow-style URI). */
   judgeModel?: string;
+  /** Overrides `mlflow.traces` (`all`, `failed`, `sample:<fraction>`). */
+  mlflowTraces?: string;
 }
 
 export type ExecutorChoice =
@@ -44,7 +49,8 @@ export type ExecutorChoice =
 export interface RunRequest {
   evalPath: string;
   overrides: RunOverrides;
-  mlflow: { enabled: boolean; trackingUri?: string };
+  /** `wait: false` (`--no-wait`): end once scoring is done, with the MLflow backlog spooled on disk. */
+  mlflow: { enabled: boolean; trackingUri?: string; wait?: boolean };
   executor: ExecutorChoice;
   env: Env;
   /** Working directory for the default output folder. */
@@ -53,6 +59,12 @@ export interface RunRequest {
   abortRows?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
   log: (line: string) => void;
+  /**
+   * The redactor the caller prints through (the CLI's stdout/stderr). The run teaches it the secrets
+   * its eval file names (`api_key_env`), so what the caller prints later is scrubbed of them too.
+   * Default: a new one knowing the environment's secrets.
+   */
+  redactor?: Redactor;
 }
 
 export interface RunResponse {
@@ -74,16 +86,35 @@ export function applyOverrides(config: EvalFile, overrides: RunOverrides): EvalF
   if (overrides.runName !== undefined) merged.run_name = overrides.runName;
   if (overrides.judgeModel !== undefined)
     merged.judge = { ...(merged.judge ?? {}), model: overrides.judgeModel };
+  if (overrides.mlflowTraces !== undefined)
+    merged.mlflow = { ...(merged.mlflow ?? {}), traces: overrides.mlflowTraces };
   return merged;
 }
 
-/** `./judgeflow-runs/<timestamp>`; an existing non-empty folder is refused so runs never mix. */
+/**
+ * `./judgeflow-runs/<timestamp>`; an existing non-empty folder is refused so runs never mix, and a path
+ * that is a file (or cannot be read as a folder) is a ConfigError naming `--out`, not a crash.
+ */
 export function resolveOutDir(cwd: string, out: string | undefined, now = new Date()): string {
   const dir =
     out !== undefined
       ? path.resolve(cwd, out)
       : path.join(cwd, 'judgeflow-runs', now.toISOString().replace(/[:.]/g, '-'));
-  if (existsSync(dir) && readdirSync(dir).length > 0) {
+  if (!existsSync(dir)) return dir;
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) {
+      throw new ConfigError(`--out ${dir} is a file, not a folder; choose another --out`, { field: 'out' });
+    }
+    entries = readdirSync(dir);
+  } catch (cause) {
+    if (cause instanceof ConfigError) throw cause;
+    throw new ConfigError(`--out ${dir} cannot be used as the output folder: ${errorMessage(cause)}`, {
+      field: 'out',
+      cause,
+    });
+  }
+  if (entries.length > 0) {
     throw new ConfigError(`output folder ${dir} already exists and is not empty; choose another --out`, {
       field: 'out',
     });
@@ -99,6 +130,7 @@ export function resolveOutDir(cwd: string, out: string | undefined, now = new Da
 export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
   const loaded = await loadEvalFile(request.evalPath);
   const config = applyOverrides(loaded.config, request.overrides);
+  const redactor = (request.redactor ?? new Redactor()).addSecrets(secretValues(request.env, { config }));
   const gates = [
     ...Object.entries(config.fail_under ?? {}).map(([metric, threshold]) =>
       parseGate(`${metric}=${threshold}`),
@@ -109,6 +141,13 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
   for (const [i, entry] of config.scorers.entries()) {
     registry.parse(entry, { file: loaded.path, field: `scorers[${i}]` });
   }
+  const tracePolicy =
+    config.mlflow?.traces !== undefined
+      ? parseTracePolicy(config.mlflow.traces, {
+          field: request.overrides.mlflowTraces !== undefined ? '--mlflow-traces' : 'mlflow.traces',
+          file: loaded.path,
+        })
+      : defaultTracePolicy;
 
   // MLflow first (it may provide the dataset or the prompt), but nothing is written to it yet.
   // MLflow and Ray code is loaded only by runs that use it (a files-only local run starts faster).
@@ -126,19 +165,20 @@ export async function runEvalFile(request: RunRequest): Promise<RunResponse> {
       ? new mlflow.MlflowClient({ trackingUri: tracking.uri, env: request.env })
       : undefined;
   try {
-    return await planAndRun(request, loaded, config, gates, tracking, client);
+    return await planAndRun({ ...request, redactor }, loaded, config, gates, tracking, client, tracePolicy);
   } finally {
     await client?.close();
   }
 }
 
 async function planAndRun(
-  request: RunRequest,
+  request: RunRequest & { redactor: Redactor },
   loaded: LoadedEvalFile,
   config: EvalFile,
   gates: Gate[],
   tracking: { uri: string } | undefined,
   client: MlflowClient | undefined,
+  tracePolicy: TracePolicy,
 ): Promise<RunResponse> {
   const extraParams: Record<string, string> = {};
   if (
@@ -191,7 +231,8 @@ async function planAndRun(
     file: loaded.path,
     scorers: config.scorers,
     concurrency: request.executor.kind === 'ray' ? request.executor.workerConcurrency : concurrency,
-    ...(config.model !== undefined ? { model: config.model } : {}),
+    // a model no row needs (every row carries outputs) is neither built nor probed
+    ...(config.model !== undefined && scan.rowsWithoutOutputs > 0 ? { model: config.model } : {}),
     ...(config.judge !== undefined ? { judge: config.judge } : {}),
   };
   if (request.executor.kind === 'ray') {
@@ -206,6 +247,8 @@ async function planAndRun(
 
   let pipeline: RowPipeline | undefined;
   let executor: Executor;
+  // Every model and judge endpoint the run calls is made while building; they are probed before row 1.
+  const runtime = new HttpRuntime();
   const scorersForAggregation: Array<Pick<Scorer, 'name' | 'aggregations'>> = [];
   if (request.executor.kind === 'ray') {
     const { createRayExecutor } = await import('../executors/ray/index.js');
@@ -222,11 +265,11 @@ async function planAndRun(
     });
     // The driver needs the scorers' names and aggregations (metrics are computed here); judge clients
     // are lazy, so building the scorers makes no model call.
-    const judges = createJudgeResolver(plan.judge, { env: request.env, runtime: new HttpRuntime() });
+    const judges = createJudgeResolver(plan.judge, { env: request.env, runtime });
     scorersForAggregation.push(...(await buildScorers(plan, { env: request.env, judges })));
     await judges.close();
   } else {
-    pipeline = await buildPipeline(plan, { env: request.env });
+    pipeline = await buildPipeline(plan, { env: request.env, runtime });
     scorersForAggregation.push(...pipeline.scorers);
     executor = createLocalExecutor({ pipeline, concurrency });
   }
@@ -234,9 +277,21 @@ async function planAndRun(
   const sinks: Sink[] = [];
   if (client !== undefined && tracking !== undefined) {
     const { createMlflowSink } = await import('../sinks/mlflow/index.js');
-    sinks.push(createMlflowSink({ client, trackingUri: tracking.uri, env: request.env }));
+    sinks.push(
+      createMlflowSink({
+        client,
+        trackingUri: tracking.uri,
+        env: request.env,
+        traces: tracePolicy,
+        log: request.log,
+      }),
+    );
   }
   try {
+    // An unreachable model or judge server ends the run before anything is written (exit 5).
+    await probeEndpoints(runtime, {
+      ...(request.signal !== undefined ? { signal: request.signal } : {}),
+    });
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
@@ -246,17 +301,22 @@ async function planAndRun(
       outDir,
       runName,
       experiment,
-      params: configParams(config, {
-        ...extraParams,
-        executor: request.executor.kind,
-        concurrency,
-        ...(request.executor.kind === 'ray'
-          ? {
-              'ray.workers': request.executor.workers,
-              'ray.worker_concurrency': request.executor.workerConcurrency,
-            }
-          : {}),
-      }),
+      redactor: request.redactor,
+      params: configParams(
+        config,
+        {
+          ...extraParams,
+          executor: request.executor.kind,
+          concurrency,
+          ...(request.executor.kind === 'ray'
+            ? {
+                'ray.workers': request.executor.workers,
+                'ray.worker_concurrency': request.executor.workerConcurrency,
+              }
+            : {}),
+        },
+        request.redactor,
+      ),
       evalFile: { path: loaded.path, text: loaded.text },
       gates,
       ...(config.max_errors !== undefined ? { maxErrors: config.max_errors } : {}),
@@ -267,10 +327,12 @@ async function planAndRun(
       ...(request.signal !== undefined ? { signal: request.signal } : {}),
       ...(request.abortRows !== undefined ? { abortRows: request.abortRows } : {}),
       ...(request.onEvent !== undefined ? { onEvent: request.onEvent } : {}),
+      waitForWrites: request.mlflow.wait ?? true,
     });
     return { outcome, exitCode: exitCodeFor(outcome) };
   } finally {
     await pipeline?.close();
+    await runtime.close();
   }
 }
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { EXIT, exitCodesHelp } from '../app/exit-codes.js';
 import { judgeflowVersion } from '../core/paths.js';
 import { reportError } from './report-error.js';
 
@@ -21,6 +22,18 @@ const COMMAND_MODULES: Record<string, () => Promise<Register[]>> = {
   jobs: async () => [(await import('./commands/ray.js')).registerRayCommands],
 };
 
+/**
+ * Takes `--debug` out of the command line wherever it stands (before a `--`), so it works as
+ * `judgeflow --debug run x.yaml` and `judgeflow run x.yaml --debug` alike.
+ */
+export function extractDebugFlag(argv: readonly string[]): { argv: string[]; debug: boolean } {
+  const end = argv.indexOf('--');
+  const head = end === -1 ? argv : argv.slice(0, end);
+  const tail = end === -1 ? [] : argv.slice(end);
+  const kept = head.filter((arg) => arg !== '--debug');
+  return { argv: [...kept, ...tail], debug: kept.length !== head.length };
+}
+
 async function registrations(argv: string[]): Promise<Register[]> {
   const command = argv[2];
   const one = command !== undefined ? COMMAND_MODULES[command] : undefined;
@@ -34,7 +47,10 @@ async function registrations(argv: string[]): Promise<Register[]> {
  * The composition root: builds the command tree and runs it. Returns the exit code instead of
  * calling process.exit so tests can call it in-process.
  */
-export async function main(argv: string[]): Promise<number> {
+export async function main(rawArgv: string[]): Promise<number> {
+  const { argv, debug } = extractDebugFlag(rawArgv);
+  // The flag is the variable's short form; child processes (Ray bridge, workers) inherit it.
+  if (debug) process.env.JUDGEFLOW_DEBUG = '1';
   const program = new Command();
   let exitCode = 0;
   const setExitCode = (code: number) => {
@@ -44,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
     .name('judgeflow')
     .description('LLM evaluation at scale: datasets → model under test → scorers and judges → MLflow')
     .version(judgeflowVersion())
+    .option('--debug', 'print stack traces of errors (also JUDGEFLOW_DEBUG=1); allowed after any command')
+    .addHelpText('after', exitCodesHelp())
     .showHelpAfterError()
     .exitOverride();
   try {
@@ -53,8 +71,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version exit 0; usage errors are invalid input
-      return error.exitCode === 0 ? 0 : 2;
+      return error.exitCode === 0 ? EXIT.ok : EXIT.invalidInput;
     }
-    return reportError(error);
+    return reportError(error, process.stderr);
   }
 }

@@ -26,13 +26,24 @@ export function createProgressReporter(options: ProgressOptions): {
   let started = 0;
   let timer: NodeJS.Timeout | undefined;
   let lastDrawn = 0;
+  let scored = false;
+  /** The lagging sink's writes: rows written of rows taken, and their rate (smoothed). */
+  let writes: { sink: string; written: number; accepted: number; at: number; rate: number } | undefined;
+
+  const writesPart = (): string => {
+    if (writes === undefined || writes.written >= writes.accepted) return '';
+    const left = writes.accepted - writes.written;
+    const eta = writes.rate > 0 ? ` · ~${formatDuration(left / writes.rate)} to write` : '';
+    const name = writes.sink === 'mlflow' ? 'MLflow' : writes.sink;
+    return ` · ${name} ${writes.written}/${writes.accepted} written${writes.rate > 0 ? ` (${writes.rate.toFixed(1)} rows/s)` : ''}${eta}`;
+  };
 
   const line = (): string => {
     const elapsed = (performance.now() - started) / 1000;
     const rate = elapsed > 0 ? done / elapsed : 0;
     const remaining = rate > 0 && total > done ? (total - done) / rate : 0;
     const pct = total > 0 ? (100 * done) / total : 0;
-    return `${done}/${total} rows (${pct.toFixed(0)}%) · ${rate.toFixed(1)} rows/s · ${failed} failed rows · ${errors} scorer errors · ${formatDuration(elapsed)} elapsed${remaining > 0 ? ` · ~${formatDuration(remaining)} left` : ''}`;
+    return `${done}/${total} rows (${pct.toFixed(0)}%) · ${rate.toFixed(1)} rows/s · ${failed} failed rows · ${errors} scorer errors · ${formatDuration(elapsed)} elapsed${remaining > 0 ? ` · ~${formatDuration(remaining)} left` : ''}${writesPart()}`;
   };
 
   const draw = (): void => {
@@ -57,13 +68,32 @@ export function createProgressReporter(options: ProgressOptions): {
             timer.unref();
           } else draw();
           break;
+        case 'scoring-end':
+          if (!scored) {
+            scored = true;
+            if (!tty)
+              stream.write(
+                `progress: ${line()}\nall ${event.rows} rows scored in ${formatDuration(event.scoringSeconds)}; finishing writes\n`,
+              );
+          }
+          break;
+        case 'sink-progress': {
+          const now = performance.now();
+          const { written, accepted } = event.progress;
+          if (writes !== undefined && writes.sink === event.sink && now > writes.at) {
+            const instant = ((written - writes.written) * 1000) / (now - writes.at);
+            writes.rate = writes.rate > 0 ? 0.7 * writes.rate + 0.3 * instant : instant;
+            writes.written = written;
+            writes.accepted = accepted;
+            writes.at = now;
+          } else {
+            writes = { sink: event.sink, written, accepted, at: now, rate: 0 };
+          }
+          if (tty) draw();
+          break;
+        }
         case 'row-end': {
           done += 1;
-          if (done === total && !tty) {
-            // every row is scored; what remains is writing (MLflow): say so once instead of ticking on
-            if (timer !== undefined) clearInterval(timer);
-            stream.write(`progress: ${line()}\nall rows scored; finishing writes\n`);
-          }
           if (event.result.error !== undefined) failed += 1;
           errors += event.result.feedbacks.filter((f) => f.error !== undefined).length;
           const now = performance.now();

@@ -55,6 +55,11 @@ export interface Env {
   /** `NO_COLOR`: disables colours. */
   noColor: boolean;
   /**
+   * `JUDGEFLOW_DEBUG` (`1`/`true`; the `--debug` flag sets it): errors print their stack traces and
+   * causes. Child processes (the Ray bridge and workers) inherit it.
+   */
+  debug: boolean;
+  /**
    * The whole environment, for reading a key named in config (`api_key_env`). The processes of the
    * local MLflow server get only a part of it (`src/sinks/mlflow/local-server/child-env.ts`): PATH,
    * HOME, USER, LOGNAME, LANG, LANGUAGE, LC_*, TZ, TMPDIR, MLflow's server settings (`MLFLOW_*` except
@@ -87,6 +92,7 @@ export function readEnv(
     rayApiServerAddress: nonEmpty(source.RAY_API_SERVER_ADDRESS),
     rayPython: nonEmpty(source.JUDGEFLOW_RAY_PYTHON),
     noColor: nonEmpty(source.NO_COLOR) !== undefined,
+    debug: ['1', 'true', 'yes'].includes((source.JUDGEFLOW_DEBUG ?? '').trim().toLowerCase()),
     raw: source,
   };
 }

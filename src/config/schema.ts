@@ -189,6 +189,18 @@ export const evalFileSchema = z
       .optional()
       .describe('Total tokens; stop dispatching when reached'),
     tags: z.record(z.string(), z.string()).optional().describe('Run tags'),
+    mlflow: z
+      .object({
+        traces: z
+          .string()
+          .optional()
+          .describe(
+            'Which rows get an MLflow trace: all (default), failed, or sample:<fraction>; every row is in the results table either way',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe('How the run is written to MLflow'),
   })
   .strict();
 export type EvalFile = z.infer<typeof evalFileSchema>;

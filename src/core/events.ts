@@ -5,7 +5,11 @@ export type RunEvent =
   | { type: 'run-start'; runName: string; totalRows: number; startedAt: Date }
   | { type: 'row-start'; rowId: string; index: number }
   | { type: 'row-end'; result: RowResult }
-  | { type: 'run-end'; status: RunStatus; summary: RunSummary };
+  | { type: 'run-end'; status: RunStatus; summary: RunSummary }
+  /** Every row is scored; what remains is the sinks' writing (`finish`). */
+  | { type: 'scoring-end'; rows: number; scoringSeconds: number }
+  /** A sink's writes, while they lag behind scoring (about once a second). */
+  | { type: 'sink-progress'; sink: string; progress: SinkProgress };
 
 /** What a sink needs to know before the first row. */
 export interface RunStartInfo {
@@ -43,7 +47,27 @@ export interface Sink {
   readonly name: string;
   start(info: RunStartInfo): Promise<void>;
   write(result: RowResult): void;
-  finish(summary: RunSummary): Promise<SinkReport>;
+  /**
+   * Writes what is left and ends the sink's run. With `wait: false` a sink that writes to a remote
+   * system keeps its backlog on disk instead of sending it (reported as `pendingWrites`).
+   */
+  finish(summary: RunSummary, options?: SinkFinishOptions): Promise<SinkReport>;
+  /** How far the sink's writes are, for sinks that write asynchronously (progress, ETA). */
+  progress?(): SinkProgress;
+}
+
+export interface SinkFinishOptions {
+  /** Default true: send the whole backlog before returning. */
+  wait?: boolean;
+}
+
+export interface SinkProgress {
+  /** Rows the sink has taken. */
+  accepted: number;
+  /** Rows completely written (or deliberately skipped, e.g. traces not kept). */
+  written: number;
+  /** Rows waiting in the sink's disk spool (part of accepted − written). */
+  spooled: number;
 }
 
 export interface SinkReport {

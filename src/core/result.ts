@@ -36,7 +36,7 @@ export interface FeedbackCounts {
 
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
-/** `summary.json` (DESIGN.md "Contracts"). */
+/** `summary.json`, as README.md "Outputs" describes it. */
 export interface RunSummary {
   rows: number;
   failed_rows: number;
@@ -49,7 +49,12 @@ export interface RunSummary {
     cost_usd: number;
   };
   started_at: string;
+  /** The whole run: scoring plus the sinks' drain. */
   duration_s: number;
+  /** From the first row dispatched to the last row scored. */
+  scoring_s?: number;
+  /** From the last row scored until every sink had written (or spooled) everything. */
+  drain_s?: number;
   status: RunStatus;
   /** Why dispatch stopped early, when it did (`interrupted`, `max_cost`, `max_tokens`, `max_errors`). */
   stopped_reason?: string;

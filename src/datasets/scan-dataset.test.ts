@@ -1,4 +1,4 @@
-import { appendFileSync, createWriteStream, existsSync } from 'node:fs';
+import { appendFileSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collect, fixturesDir, rejection, useTempDir } from '../../test/fixtures/datasets/temp-files.js';
@@ -274,29 +274,30 @@ describe('scanDataset on larger and real data', () => {
     expect(Object.keys(scan)).not.toContain('records');
   });
 
-  const ifeval = '/work/shared/data/ifeval/input_data.jsonl';
-  it.skipIf(!existsSync(ifeval))(
-    `reads IFEval's 541 flat rows (skipped when ${ifeval} is absent)`,
-    async () => {
-      const source: DatasetSource = { kind: 'file', path: ifeval };
-      const { scan, rows } = await readAll(source);
-      expect(scan).toMatchObject({
-        name: 'input_data',
-        rows: 541,
-        rowsWithOutputs: 0,
-        schema: { inputs: ['instruction_id_list', 'key', 'kwargs', 'prompt'], expectations: [], tags: [] },
-      });
-      // The digest is a contract (MLflow run inputs): a change here changes every stored digest.
-      expect(scan.digest).toBe('7381c5cc03c1cd13efa08a9e14403e8d');
-      expect(rows[0]?.record.inputs).toMatchObject({
-        key: 1000,
-        instruction_id_list: ['punctuation:no_comma', expect.any(String), expect.any(String)],
-      });
-      expect(new Set(rows.map((row) => row.record.id)).size).toBe(541);
-      const sampled = (await readAll(source, { sample: { size: 10, seed: 1 } })).rows;
-      expect(sampled.map((row) => row.location.line)).toEqual(
-        (await readAll(source, { sample: { size: 10, seed: 1 } })).rows.map((row) => row.location.line),
-      );
-    },
-  );
+  // Flat rows shaped like IFEval's (key, prompt, instruction_id_list, kwargs with nested lists and
+  // objects), from a fixture in the repository: every column maps to inputs.
+  it('reads flat instruction-following rows: schema, ids, a pinned digest, a stable sample', async () => {
+    const source: DatasetSource = { kind: 'file', path: path.join(fixturesDir, 'instructions.jsonl') };
+    const { scan, rows } = await readAll(source);
+    expect(scan).toMatchObject({
+      name: 'instructions',
+      rows: 12,
+      rowsWithOutputs: 0,
+      schema: { inputs: ['instruction_id_list', 'key', 'kwargs', 'prompt'], expectations: [], tags: [] },
+    });
+    // The digest is a contract (MLflow run inputs): a change here changes every stored digest.
+    expect(scan.digest).toBe('1db23a7fd5b8765e8c8232d2a9d6b27d');
+    expect(rows[0]?.record.inputs).toMatchObject({
+      key: 3001,
+      instruction_id_list: ['length_constraints:number_sentences'],
+      kwargs: [{ relation: 'exactly', num_sentences: 4 }],
+    });
+    expect(rows[0]?.record.id).toBe(rowIdFromInputs(rows[0]?.record.inputs ?? {}));
+    expect(new Set(rows.map((row) => row.record.id)).size).toBe(12);
+    const sampled = (await readAll(source, { sample: { size: 5, seed: 1 } })).rows;
+    expect(sampled).toHaveLength(5);
+    expect(sampled.map((row) => row.location.line)).toEqual(
+      (await readAll(source, { sample: { size: 5, seed: 1 } })).rows.map((row) => row.location.line),
+    );
+  });
 });

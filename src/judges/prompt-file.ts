@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { JudgeflowError } from '../core/errors.js';
 import type { ChatMessage } from '../core/judge.js';
-import { renderTemplate, templateVariables } from '../core/template.js';
+import { renderTemplate, sectionTags, templateVariables } from '../core/template.js';
 import { type VerdictType, verdictTypeSchema } from './verdict.js';
 
 /**
@@ -71,11 +71,14 @@ export function loadJudgePrompt(name: string, directory: string = promptDirector
 
 /**
  * The chat messages for one judge call. Values are inserted once and never re-scanned, so text inside
- * a response that looks like `{{ reference }}` stays literal text.
+ * a response that looks like `{{ reference }}` stays literal text; tags of the prompt's sections inside
+ * a value are escaped, so a response cannot end its `<response>` section and plant a `<reference>`.
  */
 export function renderJudgePrompt(prompt: JudgePrompt, variables: Record<string, string>): ChatMessage[] {
+  // row text may not close or open any section of either message
+  const tags = [...sectionTags(prompt.system), ...sectionTags(prompt.user)];
   return [
-    { role: 'system', content: renderTemplate(prompt.system, variables) },
-    { role: 'user', content: renderTemplate(prompt.user, variables) },
+    { role: 'system', content: renderTemplate(prompt.system, variables, { sectionTags: tags }) },
+    { role: 'user', content: renderTemplate(prompt.user, variables, { sectionTags: tags }) },
   ];
 }

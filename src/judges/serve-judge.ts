@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
@@ -13,6 +13,11 @@ export interface ServeJudgeOptions {
   port: number;
   /** Default 127.0.0.1 (loopback only). */
   host?: string;
+  /**
+   * When set, every route but `/health` requires `Authorization: Bearer <apiKey>` (401 otherwise), as
+   * OpenAI-compatible clients send it (`api_key_env` in an eval file).
+   */
+  apiKey?: string;
   threads?: number;
   contextSize?: number;
   /** Requests waiting for the model at most; beyond it the server answers 503 with `retry-after`. Default 16. */
@@ -37,6 +42,17 @@ export interface JudgeServer {
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Compares in constant time (over digests, so the key's length does not leak either). */
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header?.trim() ?? '');
+  if (match === null) return false;
+  return timingSafeEqual(digest(match[1] as string), expected);
+}
 const DEFAULT_MAX_TOKENS = 256;
 
 const contentSchema = z.union([
@@ -109,6 +125,7 @@ export async function serveJudge(options: ServeJudgeOptions): Promise<JudgeServe
   );
   ready.catch(() => undefined);
 
+  const expectedKey = options.apiKey !== undefined ? digest(options.apiKey) : undefined;
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method === 'GET' && (path === '/health' || path === '/v1/health')) {
@@ -116,6 +133,17 @@ export async function serveJudge(options: ServeJudgeOptions): Promise<JudgeServe
       const message =
         loadError !== undefined ? `Model failed to load: ${errorMessage(loadError)}` : 'Loading model';
       return sendError(response, 503, message, 'unavailable_error');
+    }
+    if (expectedKey !== undefined && !authorized(request.headers.authorization, expectedKey)) {
+      log(`${request.method} ${path} 401`);
+      response.setHeader('www-authenticate', 'Bearer');
+      // the error never repeats what the client sent
+      return sendError(
+        response,
+        401,
+        'missing or wrong API key: send it as "Authorization: Bearer <key>"',
+        'authentication_error',
+      );
     }
     if (request.method === 'GET' && path === '/v1/models') {
       const id = model?.name ?? 'loading';

@@ -53,7 +53,9 @@ describe('normalizeScore (MLflow @scorer return rules)', () => {
   it('a thrown error becomes SCORER_ERROR with the message and a stack', () => {
     const f = thrownFeedback(codeScorer, new Error('kaput'));
     expect(f.error?.code).toBe('SCORER_ERROR');
-    expect(f.error?.message).toContain('kaput');
+    // MLflow's error_message is the exception's text, nothing added (test/integration/mlflow-crosscheck)
+    expect(f.error?.message).toBe('kaput');
+    expect(f.name).toBe(codeScorer.name);
     expect(f.error?.stack).toContain('Error: kaput');
     expect(f.value).toBeNull();
   });

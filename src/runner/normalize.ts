@@ -102,7 +102,10 @@ function describe(raw: unknown): string {
   return typeof raw;
 }
 
-/** The error feedback for a scorer that threw. */
+/**
+ * The error feedback for a scorer that threw: as MLflow records it, the exception's own message (the
+ * feedback's name already names the scorer) and its stack.
+ */
 export function thrownFeedback(scorer: Scorer, error: unknown): Feedback {
   const message = error instanceof Error ? error.message : String(error);
   const stack =
@@ -111,7 +114,7 @@ export function thrownFeedback(scorer: Scorer, error: unknown): Feedback {
     name: scorer.name,
     source: defaultSource(scorer),
     code: 'SCORER_ERROR',
-    message: `scorer "${scorer.name}" failed: ${message}`,
+    message,
     ...(stack !== undefined ? { stack } : {}),
   });
 }

@@ -1,8 +1,9 @@
 import { mkdir } from 'node:fs/promises';
-import { errorMessage } from '../core/errors.js';
+import { ConfigError, errorMessage, JudgeflowError } from '../core/errors.js';
 import type { DatasetInfo, RunEvent, RunStartInfo, Sink } from '../core/events.js';
 import type { Executor } from '../core/executor.js';
 import type { DatasetRow } from '../core/record.js';
+import type { Redactor } from '../core/redact.js';
 import type { RowResult, RunStatus, RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
 import { createResultsJsonlSink } from '../sinks/files/results-jsonl.js';
@@ -34,6 +35,11 @@ export interface EvaluationRun {
   runName: string;
   experiment: string;
   params: Record<string, string>;
+  /**
+   * Scrubs every text that leaves the runner: each row result as it arrives (local or from a Ray
+   * worker), params, the eval file, the summary. Sinks and event consumers see only scrubbed data.
+   */
+  redactor: Redactor;
   evalFile?: { path: string; text: string };
   gates?: Gate[];
   /** A gate on the number of failed rows + error feedbacks. */
@@ -44,6 +50,11 @@ export interface EvaluationRun {
   /** Abort rows in flight (second Ctrl-C). */
   abortRows?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Default true: wait until every sink has written everything. False (`--no-wait`): sinks that
+   * write to a remote system keep their backlog on disk (pending writes, exit 3).
+   */
+  waitForWrites?: boolean;
 }
 
 export interface EvaluationOutcome {
@@ -62,17 +73,27 @@ export interface EvaluationOutcome {
 export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutcome> {
   const startedAt = new Date();
   const started = performance.now();
-  await mkdir(run.outDir, { recursive: true });
+  try {
+    await mkdir(run.outDir, { recursive: true });
+  } catch (cause) {
+    throw new ConfigError(`cannot create the output folder ${run.outDir}: ${errorMessage(cause)}`, {
+      field: 'out',
+      cause,
+    });
+  }
   const sinks: Sink[] = [createResultsJsonlSink(), ...run.sinks];
+  const { redactor } = run;
   const startInfo: RunStartInfo = {
-    runName: run.runName,
-    experiment: run.experiment,
+    runName: redactor.text(run.runName),
+    experiment: redactor.text(run.experiment),
     startedAt,
     totalRows: run.dataset.rows,
-    params: run.params,
-    dataset: run.dataset,
+    params: redactor.params(run.params),
+    dataset: redactor.value(run.dataset),
     outDir: run.outDir,
-    ...(run.evalFile !== undefined ? { evalFile: run.evalFile } : {}),
+    ...(run.evalFile !== undefined
+      ? { evalFile: { path: run.evalFile.path, text: redactor.text(run.evalFile.text) } }
+      : {}),
   };
   const started_sinks: Sink[] = [];
   try {
@@ -93,15 +114,19 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   let stoppedReason: StopReason | undefined;
   const signal = run.signal ?? new AbortController().signal;
 
-  const onResult = (result: RowResult): void => {
-    if (seen.has(result.id)) return;
-    seen.add(result.id);
+  // The root of every row's way out: scrubbed once here, whichever executor produced it.
+  const onResult = (raw: RowResult): void => {
+    if (seen.has(raw.id)) return;
+    seen.add(raw.id);
+    const result = redactor.value(raw);
     aggregator.add(result);
     for (const sink of sinks) {
       try {
         sink.write(result);
       } catch (error) {
-        process.emitWarning(`sink ${sink.name} failed to take row ${result.id}: ${errorMessage(error)}`);
+        process.emitWarning(
+          redactor.text(`sink ${sink.name} failed to take row ${result.id}: ${errorMessage(error)}`),
+        );
       }
     }
     run.onEvent?.({ type: 'row-end', result });
@@ -116,6 +141,17 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     if (budgets?.maxTokens !== undefined && tokens >= budgets.maxTokens) stoppedReason ??= 'max_tokens';
     return stoppedReason;
   };
+
+  // Sinks that write asynchronously report how far they are while they lag behind scoring.
+  const reportProgress = (): void => {
+    for (const sink of sinks) {
+      const progress = sink.progress?.();
+      if (progress !== undefined && progress.written < progress.accepted)
+        run.onEvent?.({ type: 'sink-progress', sink: sink.name, progress });
+    }
+  };
+  const progressTimer = run.onEvent !== undefined ? setInterval(reportProgress, 1000) : undefined;
+  progressTimer?.unref();
 
   let status: RunStatus = 'FINISHED';
   let executionError: unknown;
@@ -135,9 +171,11 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     status = 'KILLED';
     stoppedReason = 'interrupted';
   }
+  const scoringSeconds = round((performance.now() - started) / 1000, 3);
+  run.onEvent?.({ type: 'scoring-end', rows: aggregator.rows, scoringSeconds });
 
   const metrics = aggregator.metrics();
-  const summary: RunSummary = {
+  let summary: RunSummary = {
     rows: aggregator.rows,
     failed_rows: aggregator.failedRows,
     error_feedbacks: aggregator.errorFeedbacks,
@@ -159,7 +197,8 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
       cost_usd: round(aggregator.usage.costUsd, 6),
     },
     started_at: startedAt.toISOString(),
-    duration_s: round((performance.now() - started) / 1000, 3),
+    duration_s: scoringSeconds,
+    scoring_s: scoringSeconds,
     status,
     dataset: { name: run.dataset.name, digest: run.dataset.digest, rows: run.dataset.rows },
   };
@@ -171,23 +210,34 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     errors: aggregator.failedRows + aggregator.errorFeedbacks,
   });
   if (gateResults.length > 0) summary.gates = gateResults;
+  summary = redactor.value(summary);
 
   await writeSummaryJson(run.outDir, summary);
+  const drainStarted = performance.now();
   let pendingWrites = 0;
   const sinkErrors: string[] = [];
-  for (const sink of sinks) {
-    try {
-      const report = await sink.finish(summary);
-      if (report.summaryPatch !== undefined) Object.assign(summary, report.summaryPatch);
-      pendingWrites += report.pendingWrites ?? 0;
-    } catch (error) {
-      sinkErrors.push(`${sink.name}: ${errorMessage(error)}`);
+  try {
+    for (const sink of sinks) {
+      try {
+        const report = await sink.finish(summary, { wait: run.waitForWrites ?? true });
+        // a sink's patch (the MLflow run's URL) may name a tracking URI with credentials in it
+        if (report.summaryPatch !== undefined) Object.assign(summary, redactor.value(report.summaryPatch));
+        pendingWrites += report.pendingWrites ?? 0;
+      } catch (error) {
+        sinkErrors.push(`${sink.name}: ${errorMessage(error)}`);
+      }
     }
+  } finally {
+    if (progressTimer !== undefined) clearInterval(progressTimer);
   }
+  // Scoring time and the time the sinks took to write what scoring left them (MLflow's backlog).
+  summary.drain_s = round((performance.now() - drainStarted) / 1000, 3);
+  summary.duration_s = round((performance.now() - started) / 1000, 3);
   await writeSummaryJson(run.outDir, summary);
   run.onEvent?.({ type: 'run-end', status, summary });
   if (executionError !== undefined) throw executionError;
-  if (sinkErrors.length > 0) throw new Error(`writing results failed: ${sinkErrors.join('; ')}`);
+  if (sinkErrors.length > 0)
+    throw new JudgeflowError(redactor.text(`writing results failed: ${sinkErrors.join('; ')}`));
   return {
     summary,
     outDir: run.outDir,

@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
+  custom,
   type FaultServer,
   ok,
   raw,
@@ -11,7 +12,7 @@ import {
   status,
   truncated,
 } from '../../test/helpers/fault-server.js';
-import { ProviderError } from '../core/errors.js';
+import { ConfigError, ProviderError } from '../core/errors.js';
 import type { EndpointOptions, RetryEvent } from './http-endpoint.js';
 import { HttpRuntime } from './http-runtime.js';
 import { chatCompletionResponseSchema, chatCompletionText } from './openai-chat.js';
@@ -347,5 +348,49 @@ describe('HttpRuntime', () => {
     const ports = new Set(server.requests.map((r) => r.remotePort));
     expect(server.requests).toHaveLength(4);
     expect(ports.size).toBeLessThan(4);
+  });
+});
+
+describe('secrets in error bodies and base URLs', () => {
+  const key = 'jf-test-key-7Qm2Zx9Lr4';
+  const queryToken = 'qtok-55aa66bb77';
+
+  it('scrubs the Authorization header a server echoes in a 400 from the message and the excerpt', async () => {
+    server.enqueue(
+      custom((request, response) => {
+        response.writeHead(400, { 'content-type': 'application/json' });
+        response.end(
+          JSON.stringify({
+            error: { message: `bad request; you sent ${request.headers.authorization} and ${request.path}` },
+          }),
+        );
+      }),
+    );
+    const endpoint = runtime.endpoint(`${server.baseUrl}?token=${queryToken}`, {
+      ...FAST,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const error = await failure(
+      endpoint.postJson('/chat/completions', BODY, { schema: chatCompletionResponseSchema }),
+    );
+    // the server did receive both (the echo is real), yet neither is in what the error carries
+    expect(server.requests[0]?.headers.authorization).toBe(`Bearer ${key}`);
+    expect(server.requests[0]?.path).toContain(queryToken);
+    const everything = `${error.message}\n${error.bodyExcerpt}\n${error.url}\n${inspect(error)}`;
+    expect(everything).not.toContain(key);
+    expect(everything).not.toContain(queryToken);
+    expect(error.bodyExcerpt).toContain('[REDACTED]');
+    expect(error.status).toBe(400);
+  });
+
+  it('refuses a base URL that is not http(s) with a ConfigError naming base_url', () => {
+    expect(() => runtime.endpoint('ftp://user:pw123456@files.example/v1')).toThrow(ConfigError);
+    try {
+      runtime.endpoint('ftp://user:pw123456@files.example/v1');
+    } catch (error) {
+      expect((error as ConfigError).field).toBe('base_url');
+      expect((error as Error).message).not.toContain('pw123456');
+    }
+    expect(() => runtime.endpoint('not a url')).toThrow(ConfigError);
   });
 });

@@ -1,7 +1,8 @@
 import { type Dispatcher, Pool } from 'undici';
 import type { ZodType } from 'zod';
-import { ProviderError } from '../core/errors.js';
+import { ConfigError, ProviderError } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
+import { headerSecrets, isCredentialParam, Redactor, withoutCredentials } from '../core/redact.js';
 import { AdaptiveConcurrencyLimiter, type ConcurrencySlot, type SlotOutcome } from './adaptive-limiter.js';
 import {
   backoffDelayMs,
@@ -99,6 +100,8 @@ export interface EndpointDependencies {
 }
 
 const EXCERPT_CHARS = 500;
+/** How much of an error body is scrubbed before the excerpt is cut (a secret is never cut in half). */
+const SCRUBBED_CHARS = 64 * 1024;
 const DEFAULTS = {
   maxConcurrency: 16,
   timeoutMs: 60_000,
@@ -131,6 +134,8 @@ export class HttpEndpoint {
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
   readonly #headers: Record<string, string>;
+  /** Knows the endpoint's own credentials (auth headers, credential query parameters). */
+  readonly #redactor: Redactor;
   readonly #random: () => number;
   #closed = false;
   #calls = 0;
@@ -139,9 +144,20 @@ export class HttpEndpoint {
   #failures = 0;
 
   constructor(baseUrl: string, options: EndpointOptions = {}, dependencies: EndpointDependencies = {}) {
-    const url = new URL(baseUrl);
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch (cause) {
+      throw new ConfigError(`base_url "${withoutCredentials(baseUrl)}" is not a valid URL`, {
+        field: 'base_url',
+        cause,
+      });
+    }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new RangeError(`endpoint URL must be http(s), got ${url.protocol}`);
+      throw new ConfigError(
+        `base_url ${withoutCredentials(baseUrl)} must be an http:// or https:// URL, not ${url.protocol}//`,
+        { field: 'base_url' },
+      );
     }
     this.#origin = url.origin;
     this.#basePath = url.pathname.replace(/\/+$/, '');
@@ -166,6 +182,11 @@ export class HttpEndpoint {
       accept: 'application/json',
       ...lowerKeys(options.headers),
     };
+    this.#redactor = new Redactor([
+      ...headerSecrets(this.#headers),
+      ...[...url.searchParams].filter(([name]) => isCredentialParam(name)).map(([, value]) => value),
+      decodeURIComponent(url.password),
+    ]);
     this.#random = dependencies.random ?? Math.random;
     this.#pool = new Pool(this.#origin, {
       // The limiter never lets more than max calls out, so a connection is always free for one.
@@ -178,6 +199,11 @@ export class HttpEndpoint {
       connect: { timeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs },
       maxResponseSize: options.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
     });
+  }
+
+  /** How calls to this endpoint are retried (the reachability probe follows the same policy). */
+  get retryPolicy(): Readonly<RetryPolicy> {
+    return this.#retry;
   }
 
   /** The current adaptive concurrency limit. */
@@ -368,7 +394,13 @@ export class HttpEndpoint {
 
     this.#rateLimits.observe(headers);
     const requestId = headerValue(headers, 'x-request-id');
-    const excerpt = text.slice(0, EXCERPT_CHARS);
+    // A server may echo the request (its Authorization header, a key in the URL) in an error body: the
+    // excerpt is scrubbed here, where it is made, before it reaches an error, a span or a result.
+    const redactor =
+      request.headers === this.#headers
+        ? this.#redactor
+        : new Redactor(headerSecrets(request.headers)).addSecrets(this.#redactor.secrets());
+    const excerpt = redactor.text(text.slice(0, SCRUBBED_CHARS)).slice(0, EXCERPT_CHARS);
     if (status < 200 || status >= 300) {
       const retryable = isRetryableStatus(status);
       const error = new ProviderError({

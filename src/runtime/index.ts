@@ -35,5 +35,6 @@ export {
   chatCompletionUsage,
   estimateChatTokens,
 } from './openai-chat.js';
+export { type ProbeOptions, probeEndpoints } from './probe-endpoints.js';
 export { EndpointRateLimits, type RateLimitOptions } from './rate-limits.js';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';

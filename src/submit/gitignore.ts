@@ -1,107 +1,75 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+
 /**
- * `.gitignore` matching, enough for packaging a folder the way Ray's working_dir upload does: patterns
- * are scoped to the folder of the file they come from, the last matching pattern wins, `!` re-includes,
- * a trailing `/` matches directories only, a pattern with an inner `/` is anchored to its folder, and
- * `*`, `?`, `[...]`, `**` have their git meanings. (As in git, a file inside an excluded directory cannot
- * be re-included: the walk never enters that directory.)
+ * `.gitignore` matching for packaging a folder, with the `ignore` package (git's own rules: `!`
+ * re-includes, a trailing `/` matches folders only, an inner `/` anchors, `**`). Each ignore file is a
+ * layer scoped to its own folder; deeper layers override shallower ones, as in git. As in git, a file
+ * inside an excluded folder cannot be re-included: the walk never enters that folder.
  */
-export interface IgnoreRule {
-  /** Folder of the ignore file, relative to the package root, `''` for the root; `/`-separated. */
-  base: string;
-  regex: RegExp;
-  negate: boolean;
-  directoryOnly: boolean;
-  /** The pattern as written, for messages. */
-  source: string;
+export interface IgnoreLayer {
+  /** Absolute folder the patterns are relative to. */
+  dir: string;
+  matcher: Ignore;
 }
 
-/** Parses one ignore file's text into rules scoped to `base`. */
-export function parseIgnoreFile(text: string, base: string): IgnoreRule[] {
-  const rules: IgnoreRule[] = [];
-  for (const rawLine of text.split(/\r?\n/)) {
-    let line = rawLine.replace(/(?<!\\)\s+$/, '');
-    if (line === '' || line.startsWith('#')) continue;
-    let negate = false;
-    if (line.startsWith('!')) {
-      negate = true;
-      line = line.slice(1);
-    } else if (line.startsWith('\\!') || line.startsWith('\\#')) {
-      line = line.slice(1);
-    }
-    let directoryOnly = false;
-    if (line.endsWith('/')) {
-      directoryOnly = true;
-      line = line.slice(0, -1);
-    }
-    if (line === '') continue;
-    const anchored = line.includes('/');
-    if (line.startsWith('/')) line = line.slice(1);
-    const body = globToRegex(line);
-    const regex = new RegExp(anchored ? `^${body}$` : `^(?:.*/)?${body}$`);
-    rules.push({ base, regex, negate, directoryOnly, source: rawLine.trim() });
+/** The ignore files read in every folder (Ray's working_dir upload honours both). */
+export const IGNORE_FILES = ['.gitignore', '.rayignore'];
+
+/** One layer from the text of an ignore file (or a list of patterns) in folder `dir`. */
+export function ignoreLayer(text: string, dir: string): IgnoreLayer {
+  return { dir, matcher: ignore({ allowRelativePaths: true }).add(text) };
+}
+
+/** The layers of the ignore files in `dir`, if any. */
+export async function ignoreLayersIn(dir: string): Promise<IgnoreLayer[]> {
+  const layers: IgnoreLayer[] = [];
+  for (const name of IGNORE_FILES) {
+    const text = await readFile(path.join(dir, name), 'utf8').catch(() => undefined);
+    if (text !== undefined) layers.push(ignoreLayer(text, dir));
   }
-  return rules;
+  return layers;
 }
 
-/** True when `relativePath` (from the package root, `/`-separated) is ignored by the rules. */
-export function isIgnored(rules: readonly IgnoreRule[], relativePath: string, isDirectory: boolean): boolean {
+/**
+ * The layers of the `.gitignore` files in the folders above `root`, up to the root of the git
+ * repository that contains it (the folder holding `.git`), outermost first. Outside a repository there
+ * are none: only a repository's ignore files say what belongs to the project.
+ */
+export async function parentIgnoreLayers(root: string): Promise<IgnoreLayer[]> {
+  if (existsSync(path.join(root, '.git'))) return [];
+  const parents: string[] = [];
+  for (let dir = path.dirname(root); ; dir = path.dirname(dir)) {
+    parents.push(dir);
+    if (existsSync(path.join(dir, '.git'))) break;
+    if (path.dirname(dir) === dir) return [];
+  }
+  const layers: IgnoreLayer[] = [];
+  for (const dir of parents.reverse()) {
+    const text = await readFile(path.join(dir, '.gitignore'), 'utf8').catch(() => undefined);
+    if (text !== undefined) layers.push(ignoreLayer(text, dir));
+  }
+  return layers;
+}
+
+/**
+ * Whether `absolutePath` is ignored by the layers (outermost first): the deepest layer with an opinion
+ * (ignore, or `!` re-include) decides.
+ */
+export function isIgnored(
+  layers: readonly IgnoreLayer[],
+  absolutePath: string,
+  isDirectory: boolean,
+): boolean {
   let ignored = false;
-  for (const rule of rules) {
-    if (rule.directoryOnly && !isDirectory) continue;
-    let candidate: string;
-    if (rule.base === '') candidate = relativePath;
-    else if (relativePath.startsWith(`${rule.base}/`)) candidate = relativePath.slice(rule.base.length + 1);
-    else continue;
-    if (rule.regex.test(candidate)) ignored = !rule.negate;
+  for (const layer of layers) {
+    const relative = path.relative(layer.dir, absolutePath).split(path.sep).join('/');
+    if (relative === '' || relative.startsWith('..')) continue;
+    const result = layer.matcher.test(isDirectory ? `${relative}/` : relative);
+    if (result.ignored) ignored = true;
+    else if (result.unignored) ignored = false;
   }
   return ignored;
-}
-
-function globToRegex(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const atStart = i === 0 || glob[i - 1] === '/';
-        const next = glob[i + 2];
-        if (atStart && next === '/') {
-          out += '(?:.*/)?';
-          i += 2;
-          continue;
-        }
-        if (atStart && next === undefined) {
-          out += '.*';
-          i += 1;
-          continue;
-        }
-        out += '[^/]*';
-        i += 1;
-        continue;
-      }
-      out += '[^/]*';
-    } else if (c === '?') {
-      out += '[^/]';
-    } else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close === -1) {
-        out += '\\[';
-        continue;
-      }
-      let cls = glob.slice(i + 1, close);
-      if (cls.startsWith('!')) cls = `^${cls.slice(1)}`;
-      out += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = close;
-    } else if (c === '\\' && i + 1 < glob.length) {
-      out += escapeRegex(glob[i + 1] as string);
-      i += 1;
-    } else {
-      out += escapeRegex(c);
-    }
-  }
-  return out;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -8,6 +8,7 @@ import { judgeflowVersion } from '../core/paths.js';
 import { type JobDetails, type JobStatus, RayJobsClient, TERMINAL_STATUSES } from './jobs-client.js';
 import { followJobLogs } from './log-tail.js';
 import { MAX_PACKAGE_BYTES, packageDirectory } from './package-dir.js';
+import { describePackage } from './package-report.js';
 
 export interface SubmitRequest {
   evalPath: string;
@@ -33,6 +34,11 @@ export interface SubmitRequest {
   /** CPUs reserved for the driver (judgeflow run + bridge). */
   entrypointNumCpus?: number;
   maxPackageBytes?: number;
+  /**
+   * Files to ship although they look like credential files (`.env`, `*.pem`, `id_*`) or are ignored:
+   * paths relative to the packaged folder (`--include`).
+   */
+  include?: string[];
   /** First abort: stop the job (and keep following to its end). */
   stopSignal?: AbortSignal;
   /** Second abort: stop following right away. */
@@ -97,7 +103,11 @@ export async function submitEvalFile(request: SubmitRequest): Promise<SubmitResu
   const version = await client.version();
   request.log(`judgeflow: Ray ${version.ray_version} at ${client.baseUrl}`);
 
-  const pkg = await packageDirectory(root, { maxBytes: request.maxPackageBytes ?? MAX_PACKAGE_BYTES });
+  const pkg = await packageDirectory(root, {
+    maxBytes: request.maxPackageBytes ?? MAX_PACKAGE_BYTES,
+    ...(request.include !== undefined ? { include: request.include } : {}),
+  });
+  for (const line of describePackage(pkg, root)) request.log(line);
   if (await client.packageExists(pkg.name)) {
     request.log(`judgeflow: package ${pkg.name} is already on the cluster (${pkg.files.length} files)`);
   } else {

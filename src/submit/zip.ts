@@ -1,4 +1,5 @@
 import { crc32, deflateRawSync } from 'node:zlib';
+import { ConfigError } from '../core/errors.js';
 
 /** One entry of a zip archive: a file with its bytes, or a directory (name ends with `/`). */
 export type ZipEntry =
@@ -20,7 +21,10 @@ const MAX_SIZE = 0xffffffff;
  */
 export function writeZip(entries: readonly ZipEntry[]): Buffer {
   if (entries.length > MAX_ENTRIES)
-    throw new Error(`zip: too many entries (${entries.length} > ${MAX_ENTRIES})`);
+    throw new ConfigError(
+      `the folder to ship has too many files and folders (${entries.length}; a zip holds at most ${MAX_ENTRIES}): exclude some with .gitignore or .rayignore`,
+      { field: 'working_dir' },
+    );
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;

@@ -12,6 +12,10 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     delete process.env[key];
   }
   process.env.MLFLOW_DISABLE_TELEMETRY = 'true';
+  // Ray 2.60 turns token auth on for `ray start --head` whenever ~/.ray/auth_token exists, and any
+  // local `ray.init()` of the same user writes that file: the test head, and every bridge that joins
+  // it, run without token auth whatever the machine's home holds.
+  process.env.RAY_AUTH_MODE = 'disabled';
   const stops: Array<() => Promise<void>> = [];
   try {
     // Configured as judgeflow's own local server: PostgreSQL store, 2 workers, job runner off, minimal

@@ -1,24 +1,22 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { evaluate } from '../../src/app/evaluate.js';
+import { scorer } from '../../src/scorers/scorer.js';
 import { requirePythonEnv } from '../../src/setup/python-env.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
-import { createMlflowSink } from '../../src/sinks/mlflow/sink.js';
-import {
-  referenceDataPath,
-  referenceFeedbacks,
-  referenceRows,
-  rowResult,
-  startInfo,
-  summaryFor,
-} from './mlflow-fixtures.js';
+import { referenceDataPath, referenceRows } from './mlflow-fixtures.js';
 import { testHome } from './servers/mlflow.js';
 
-// The same rows and equivalent code scorers through `mlflow.genai.evaluate()` (Python, pinned mlflow)
-// and through judgeflow's MLflow sink; both runs read back with the `mlflow` package and compared
-// field by field. The dataset digest is not compared: Python computes its own.
+// The same rows and the same code scorers through `mlflow.genai.evaluate()` (Python, pinned mlflow) and
+// through judgeflow's own `evaluate()` — its scorer return rules, its aggregation, its MLflow sink; both
+// runs read back with the `mlflow` package and compared field by field. Every expected value (each
+// feedback, each metric) comes from Python's run, never from a value written here: a judgeflow scorer
+// rule or aggregation that drifted from MLflow's fails this test. The dataset digest is not compared:
+// Python computes its own.
 
 const run = promisify(execFile);
 const uri = inject('mlflowUri');
@@ -68,6 +66,10 @@ interface Dump {
 
 let python: string;
 let reference: Dump;
+/** `EvaluationResult.metrics` as Python's `mlflow.genai.evaluate()` returned them. */
+let referenceMetrics: Record<string, number>;
+/** judgeflow's own aggregation (`summary.json` metrics). */
+let oursSummaryMetrics: Record<string, number>;
 let ours: Dump;
 let client: MlflowClient;
 
@@ -117,16 +119,45 @@ beforeAll(async () => {
     },
   );
   const last = stdout.trim().split('\n').pop() ?? '{}';
-  const refRun = JSON.parse(last) as { run_id: string };
+  const refRun = JSON.parse(last) as { run_id: string; metrics: Record<string, number> };
   reference = await dump(refRun.run_id);
+  referenceMetrics = refRun.metrics;
 
-  const results = referenceRows().map((row, i) => rowResult(row, i, referenceFeedbacks(row)));
-  const info = await startInfo({ experiment: `judgeflow-${randomUUID()}`, rows: results });
-  const sink = createMlflowSink({ client });
-  await sink.start(info);
-  for (const result of results) sink.write(result);
-  const report = await sink.finish(summaryFor(results));
-  ours = await dump(report.summaryPatch?.mlflow?.run_id ?? '');
+  // judgeflow's side: the real library API on the same rows, with the TypeScript forms of the same
+  // scorers (`test/python/reference_evaluate.py`): custom scorers returning a bool, a number, a string,
+  // a Feedback, and throwing.
+  const outDir = path.join(os.tmpdir(), `judgeflow-crosscheck-${randomUUID()}`);
+  const result = await evaluate({
+    data: referenceRows(),
+    scorers: [
+      scorer(({ outputs, expectations }) => outputs === expectations?.expected_response, {
+        name: 'exact_match',
+      }),
+      scorer(({ outputs }) => String(outputs).length, { name: 'answer_length' }),
+      scorer(({ outputs, expectations }) => (outputs === expectations?.expected_response ? 'yes' : 'no'), {
+        name: 'verdict',
+      }),
+      scorer(
+        ({ inputs }) => {
+          const score = String(inputs.question).includes('?') ? 1.0 : 0.5;
+          return { value: score, rationale: `question mark present: ${score === 1.0 ? 'True' : 'False'}` };
+        },
+        { name: 'judged' },
+      ),
+      scorer(
+        () => {
+          throw new Error('boom');
+        },
+        { name: 'always_fails' },
+      ),
+    ],
+    mlflow: { trackingUri: uri },
+    experiment: `judgeflow-${randomUUID()}`,
+    outDir,
+    env: { MLFLOW_DISABLE_TELEMETRY: 'true' },
+  });
+  oursSummaryMetrics = result.metrics;
+  ours = await dump(result.mlflow?.run_id ?? '');
 }, 300_000);
 
 afterAll(async () => {
@@ -147,10 +178,16 @@ describe('judgeflow vs mlflow.genai.evaluate(), read back by Python', () => {
     expect(ours.run.tags['mlflow.source.name']).toBeTruthy();
   });
 
-  it('has the same metric names and values', () => {
-    expect(Object.keys(ours.run.metrics).sort()).toEqual(Object.keys(reference.run.metrics).sort());
-    for (const [key, value] of Object.entries(reference.run.metrics)) {
+  it("has Python's metric names and values: on the run, and in judgeflow's own summary", () => {
+    // what Python returned is what Python logged
+    expect(Object.keys(referenceMetrics).sort()).toEqual(Object.keys(reference.run.metrics).sort());
+    const logged = Object.keys(ours.run.metrics)
+      .filter((key) => !key.startsWith('usage/'))
+      .sort();
+    expect(logged).toEqual(Object.keys(referenceMetrics).sort());
+    for (const [key, value] of Object.entries(referenceMetrics)) {
       expect(ours.run.metrics[key], key).toBeCloseTo(value, 10);
+      expect(oursSummaryMetrics[key], `summary ${key}`).toBeCloseTo(value, 10);
     }
   });
 

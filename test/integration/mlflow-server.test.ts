@@ -234,6 +234,7 @@ describe('local MLflow server on PostgreSQL', () => {
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
       const printed = capture();
+      // a port taken by another program is a configuration problem (--port), exit 2
       expect(await mlflowUpCommand({ port }, printed.io)).toBe(2);
       expect(printed.out.stderr).toContain(`port ${port} is already in use by another program`);
       expect(existsSync(path.join(home, 'mlflow', 'server.json'))).toBe(false);

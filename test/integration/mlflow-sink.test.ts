@@ -102,7 +102,7 @@ describe('MLflow sink: the run', () => {
     expect(run.info.status).toBe('FINISHED');
     expect(run.info.end_time).toBeGreaterThan(0);
     const params = Object.fromEntries((run.data?.params ?? []).map((p) => [p.key, p.value]));
-    expect(params).toEqual({ concurrency: '4', 'judge.api_key': '[redacted]', 'model.name': 'test-model' });
+    expect(params).toEqual({ concurrency: '4', 'judge.api_key': '[REDACTED]', 'model.name': 'test-model' });
     const exp = await client.getExperiment(run.info.experiment_id);
     expect(exp.tags).toContainEqual({ key: 'mlflow.experimentKind', value: 'genai_development' });
   });
@@ -125,11 +125,24 @@ describe('MLflow sink: the run', () => {
     expect(schema.mlflow_colspec.map((c) => c.name)).toEqual(['inputs', 'outputs', 'expectations', 'tags']);
   });
 
-  it('uploads the eval file, results.jsonl and summary.json', async () => {
+  it('uploads the eval file, results.jsonl, the results table and summary.json', async () => {
     const run = await client.getRun(runId);
     const artifactUri = run.info.artifact_uri ?? '';
     const files = (await client.listArtifacts({ artifactUri })).map((f) => f.path).sort();
-    expect(files).toEqual(['eval.yaml', 'results.jsonl', 'summary.json']);
+    expect(files).toEqual(['eval.yaml', 'eval_results_table.json', 'results.jsonl', 'summary.json']);
+    // The table is registered the way `mlflow.log_table` registers one, and holds every row.
+    const tags = Object.fromEntries((run.data?.tags ?? []).map((t) => [t.key, t.value]));
+    expect(JSON.parse(tags['mlflow.loggedArtifacts'] ?? '[]')).toEqual([
+      { path: 'eval_results_table.json', type: 'table' },
+    ]);
+    const table = JSON.parse(
+      await client.downloadArtifact({ artifactUri, path: 'eval_results_table.json' }),
+    ) as {
+      columns: string[];
+      data: unknown[][];
+    };
+    expect(table.columns.slice(0, 3)).toEqual(['request_id', 'trace_id', 'inputs']);
+    expect(table.data.map((row) => row[0]).sort()).toEqual(results.map((r) => r.id).sort());
     const summary = JSON.parse(await client.downloadArtifact({ artifactUri, path: 'summary.json' })) as {
       mlflow: { run_id: string };
     };

@@ -203,7 +203,8 @@ describe('Ray executor against a real Ray head', () => {
       },
       { stdout: sink, stderr: sink, env: { ...process.env, JUDGEFLOW_HOME: ray.home }, cwd: dir },
     );
-    expect(code).toBe(1);
+    // workers that cannot start are an infrastructure failure (5), never 1 ("a quality gate failed")
+    expect(code).toBe(5);
     expect(stderr).toMatch(/Ray run failed: .*-w0: cannot build the pipeline: .*scorers\.ts/);
   });
 

@@ -210,3 +210,67 @@ describe('toPlainPrompt', () => {
     );
   });
 });
+
+describe('serve-judge --api-key', () => {
+  const key = 'serve-judge-key-8f3k2';
+  const body = JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] });
+
+  async function call(headers: Record<string, string>, route = '/chat/completions') {
+    const response = await fetch(`${server?.baseUrl}${route}`, {
+      method: route === '/models' ? 'GET' : 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(route === '/models' ? {} : { body }),
+    });
+    return { status: response.status, text: await response.text(), headers: response.headers };
+  }
+
+  it('answers 401 without the key or with a wrong one, and serves with the right Bearer token', async () => {
+    const fake = fakeModel(() => reply('ok'));
+    server = await serveJudge({ modelPath: 'x', port: 0, apiKey: key, loadModel: async () => fake.model });
+    await server.ready;
+    const missing = await call({});
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    const wrong = await call({ authorization: 'Bearer not-the-key' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).not.toContain('not-the-key');
+    expect((await call({ authorization: key })).status).toBe(401); // not a Bearer token
+    expect((await call({}, '/models')).status).toBe(401);
+    expect(fake.requests).toHaveLength(0);
+
+    const right = await call({ authorization: `Bearer ${key}` });
+    expect(right.status).toBe(200);
+    expect((await call({ authorization: `Bearer ${key}` }, '/models')).status).toBe(200);
+    expect(fake.requests).toHaveLength(1);
+    // health checks stay open (no model data in them)
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it('binds to loopback unless told otherwise', async () => {
+    const fake = fakeModel(() => reply('ok'));
+    server = await serveJudge({ modelPath: 'x', port: 0, loadModel: async () => fake.model });
+    expect(new URL(server.url).hostname).toBe('127.0.0.1');
+  });
+
+  it('the command reads the key from --api-key-env and warns when serving beyond loopback without one', async () => {
+    const { serveJudgeCommand } = await import('../../src/cli/commands/judge.js');
+    const { captureIo } = await import('../helpers/cli.js');
+    const stop = new AbortController();
+    const { io, stderr, stdout } = captureIo({ env: { MY_JUDGE_KEY: key } });
+    const running = serveJudgeCommand(
+      { model: '/nonexistent/model.gguf', port: 0, host: '0.0.0.0' },
+      io,
+      stop.signal,
+    );
+    const code = await running;
+    // the model file does not exist, so the command ends; the warning came first
+    expect(stderr()).toContain('serving on 0.0.0.0 without --api-key');
+    expect(code).not.toBe(0);
+    const missing = captureIo({ env: {} });
+    expect(
+      await serveJudgeCommand({ port: 0, host: '127.0.0.1', apiKeyEnv: 'NOT_SET_ANYWHERE_X' }, missing.io),
+    ).toBe(2);
+    expect(missing.stderr()).toContain('--api-key-env NOT_SET_ANYWHERE_X');
+    expect(stdout()).not.toContain(key);
+  });
+});

@@ -50,7 +50,8 @@ async function fakeMlflow(options: FakeOptions = {}) {
       const url = new URL(req.url ?? '/', 'http://x');
       const key = `${req.method} ${url.pathname.replace(/tr-[0-9a-f]+/, '{id}')}`;
       counts[key] = (counts[key] ?? 0) + 1;
-      const json = (body === '' ? {} : JSON.parse(body)) as FakeBody;
+      // OTLP span batches are protobuf; every other call is JSON.
+      const json = (body === '' || key === 'POST /v1/traces' ? {} : JSON.parse(body)) as FakeBody;
       const send = (status: number, payload: unknown) =>
         setTimeout(() => {
           inFlight--;

@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
-import { readEnv } from '../../config/env.js';
+import { type Command, InvalidArgumentError } from 'commander';
+import { readEnv, readSecret } from '../../config/env.js';
+import { ConfigError } from '../../core/errors.js';
 import { defaultLocalJudgePath } from '../../judges/create-judge-resolver.js';
 import { serveJudge } from '../../judges/serve-judge.js';
 import { reportError } from '../report-error.js';
@@ -13,7 +14,13 @@ export interface ServeJudgeCliOptions {
   threads?: number;
   contextSize?: number;
   maxQueue?: number;
+  /** Clients must send it as a Bearer token. */
+  apiKey?: string;
+  /** The environment variable holding the API key (keeps it out of the process list). */
+  apiKeyEnv?: string;
 }
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /**
  * `judgeflow serve-judge`: serves a local GGUF model as an OpenAI-compatible judge until Ctrl-C (or
@@ -27,18 +34,35 @@ export async function serveJudgeCommand(
   const env = readEnv(io.env, io.cwd);
   const modelPath = options.model ?? defaultLocalJudgePath(env);
   try {
+    if (options.apiKey !== undefined && options.apiKeyEnv !== undefined) {
+      throw new ConfigError('give --api-key or --api-key-env, not both', { field: 'api_key' });
+    }
+    const apiKey = options.apiKey ?? readSecret(env, options.apiKeyEnv);
+    if (options.apiKeyEnv !== undefined && apiKey === undefined) {
+      throw new ConfigError(`--api-key-env ${options.apiKeyEnv}: the variable is not set`, {
+        field: 'api_key_env',
+      });
+    }
+    if (!LOOPBACK_HOSTS.has(options.host) && apiKey === undefined) {
+      io.stderr.write(
+        `judgeflow: warning: serving on ${options.host} without --api-key: anyone who can reach this port can use the model\n`,
+      );
+    }
     const server = await serveJudge({
       modelPath,
       port: options.port,
       host: options.host,
+      ...(apiKey !== undefined ? { apiKey } : {}),
       log: (line) => io.stderr.write(`${line}\n`),
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.contextSize !== undefined ? { contextSize: options.contextSize } : {}),
       ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
     });
     io.stdout.write(`judge server at ${server.baseUrl} (model ${modelPath})\n`);
+    const keyHint =
+      apiKey !== undefined ? `, api_key_env: ${options.apiKeyEnv ?? '<VARIABLE WITH THE KEY>'}` : '';
     io.stdout.write(
-      `use it as: judge: { model: { provider: openai-compatible, base_url: ${server.baseUrl}, model: local }, concurrency: 2 }\n`,
+      `use it as: judge: { model: { provider: openai-compatible, base_url: ${server.baseUrl}, model: local${keyHint} }, concurrency: 2 }\n`,
     );
     const stopped = new Promise<void>((resolve) => {
       const removeInterrupt = io.onInterrupt?.(() => {
@@ -58,14 +82,15 @@ export async function serveJudgeCommand(
     }
     return 0;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 
 export function registerJudgeCommands(program: Command, setExitCode: (code: number) => void): void {
   const integer = (value: string): number => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`expected a whole number, got "${value}"`);
+    if (!Number.isInteger(parsed) || parsed < 0)
+      throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
     return parsed;
   };
   program
@@ -75,7 +100,16 @@ export function registerJudgeCommands(program: Command, setExitCode: (code: numb
     )
     .option('--model <file>', 'GGUF model file (default: the model judgeflow setup installs)')
     .option('--port <port>', 'port to listen on (0: a free one)', integer, 8080)
-    .option('--host <host>', 'address to bind (default loopback only)', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'address to bind (default 127.0.0.1: this machine only; 0.0.0.0: every interface)',
+      '127.0.0.1',
+    )
+    .option(
+      '--api-key <key>',
+      'require this key from clients (Authorization: Bearer <key>; missing or wrong: 401)',
+    )
+    .option('--api-key-env <name>', 'the same, read from this environment variable (keeps the key out of ps)')
     .option('--threads <n>', 'CPU threads for the model (default: cores - 1, at most 4)', integer)
     .option('--context-size <tokens>', 'context size in tokens (default 4096)', integer)
     .option('--max-queue <n>', 'requests allowed to wait before answering 503 (default 16)', integer)

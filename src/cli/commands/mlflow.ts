@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { metricsFromResultsFile } from '../../app/results-metrics.js';
 import { type Env, readEnv } from '../../config/env.js';
 import { ConfigError } from '../../core/errors.js';
 import { MlflowClient } from '../../sinks/mlflow/client.js';
@@ -13,7 +14,7 @@ import {
   resolveTrackingUri,
 } from '../../sinks/mlflow/server.js';
 import { Spool } from '../../sinks/mlflow/spool.js';
-import { syncSpool } from '../../sinks/mlflow/sync.js';
+import { resolveSyncTarget, syncSpool } from '../../sinks/mlflow/sync.js';
 import { reportError } from '../report-error.js';
 import { processIo } from './run.js';
 
@@ -26,7 +27,7 @@ export interface MlflowCommandIo {
 }
 
 export function printError(error: unknown, io: MlflowCommandIo): number {
-  return reportError(error, io.stderr as NodeJS.WritableStream);
+  return reportError(error, io.stderr, { env: io.env });
 }
 
 /** A client for `--tracking-uri`, MLFLOW_TRACKING_URI, or the local server (started if needed). */
@@ -208,9 +209,23 @@ export async function mlflowSyncCommand(
       io.stdout.write(`nothing to sync in ${outDir}\n`);
       return 0;
     }
-    const uri = options.trackingUri ?? state.tracking_uri;
-    client = new MlflowClient({ trackingUri: uri, env });
-    const report = await syncSpool({ outDir, client, log: (line) => io.stderr.write(`${line}\n`) });
+    // Credentials go only to the server the user configured (--tracking-uri, MLFLOW_TRACKING_URI, else
+    // the local server), never to one the spool folder names.
+    const target = await resolveSyncTarget({
+      env,
+      flag: options.trackingUri,
+      spoolUri: state.tracking_uri,
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+    client = new MlflowClient({ trackingUri: target.uri, env });
+    const report = await syncSpool({
+      outDir,
+      client,
+      explicitTarget: options.trackingUri !== undefined,
+      targetSource: target.source,
+      log: (line) => io.stderr.write(`${line}\n`),
+      metricsFromResults: metricsFromResultsFile,
+    });
     io.stdout.write(
       `synced ${report.rowsWritten} row(s)${report.finished ? ', finished the run' : ''}` +
         `${report.url !== undefined ? `: ${report.url}` : ''}\n`,
@@ -232,13 +247,14 @@ export async function mlflowSyncCommand(
 
 function storeKind(value: string): LocalStoreKind {
   if (value !== 'postgres' && value !== 'sqlite')
-    throw new Error(`invalid store "${value}" (postgres or sqlite)`);
+    throw new InvalidArgumentError(`invalid store "${value}" (postgres or sqlite)`);
   return value;
 }
 
 function positiveInteger(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`invalid number "${value}" (a whole number ≥ 1)`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`invalid number "${value}" (a whole number ≥ 1)`);
   return n;
 }
 
@@ -249,7 +265,8 @@ function redactUrl(url: string): string {
 
 function portNumber(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port "${value}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidArgumentError(`invalid port "${value}"`);
   return port;
 }
 
@@ -305,9 +322,14 @@ export function registerMlflowCommands(program: Command, setExitCode: (code: num
     });
   mlflow
     .command('sync')
-    .description("send a run's spooled MLflow writes (after an outage); safe to repeat")
+    .description(
+      "send a run's spooled MLflow writes (after an outage, or --no-wait), or complete a run whose process died (it ends KILLED); safe to repeat",
+    )
     .argument('<out-dir>', "the run's output folder")
-    .option('--tracking-uri <uri>', 'send to this server instead of the one the run used')
+    .option(
+      '--tracking-uri <uri>',
+      'send to this server (default MLFLOW_TRACKING_URI, else the local server); needed to send a spool to a server other than the configured one',
+    )
     .action(async (outDir: string, options: { trackingUri?: string }) => {
       setExitCode(await mlflowSyncCommand(outDir, options, processIo()));
     });

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
+import { exitCodesHelp } from '../../app/exit-codes.js';
 import { readEnv } from '../../config/env.js';
 import { judgeflowVersion } from '../../core/paths.js';
 import { type JobDetails, RayJobsClient } from '../../submit/jobs-client.js';
@@ -25,6 +26,7 @@ export interface SubmitCliOptions {
   jobName?: string;
   submissionId?: string;
   entrypointNumCpus?: number;
+  include: string[];
 }
 
 /**
@@ -80,6 +82,7 @@ export async function submitCommand(
       ...(options.jobName !== undefined ? { jobName: options.jobName } : {}),
       ...(options.submissionId !== undefined ? { submissionId: options.submissionId } : {}),
       ...(options.entrypointNumCpus !== undefined ? { entrypointNumCpus: options.entrypointNumCpus } : {}),
+      ...(options.include.length > 0 ? { include: options.include } : {}),
     };
     const result = await submitEvalFile(request);
     if (!options.follow) io.stdout.write(`${result.submissionId}\n`);
@@ -89,7 +92,7 @@ export async function submitCommand(
       io.stderr.write(`judgeflow: ${error.message}\n`);
       return 2;
     }
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   } finally {
     levels.remove();
   }
@@ -127,7 +130,7 @@ export async function jobsListCommand(
     io.stdout.write(`${table([['ID', 'STATUS', 'NAME', 'STARTED (UTC)', 'DURATION'], ...rows])}\n`);
     return 0;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 
@@ -152,7 +155,7 @@ export async function jobsLogsCommand(
     });
     return details === undefined ? 130 : exitCodeForJob(details);
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   } finally {
     levels.remove();
   }
@@ -185,7 +188,7 @@ export async function jobsStopCommand(
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 
@@ -212,6 +215,13 @@ export function registerRayCommands(program: Command, setExitCode: (code: number
     .option('--submission-id <id>', 'job id (default judgeflow-<time>-<random>)')
     .option('--entrypoint-num-cpus <n>', 'CPUs reserved for the job driver', positiveNumber)
     .option('--judgeflow-command <command>', 'how the cluster runs judgeflow (default: judgeflow)')
+    .option(
+      '--include <path>',
+      'ship this file although it looks like a credential file (.env, *.pem, id_*) or is ignored; relative to the shipped folder, repeatable',
+      collect,
+      [],
+    )
+    .addHelpText('after', exitCodesHelp())
     .action(async (evalPath: string, runArgs: string[], options: SubmitCliOptions) => {
       setExitCode(await submitCommand(evalPath, runArgs, options, processIo()));
     });

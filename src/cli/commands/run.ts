@@ -1,7 +1,11 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { exitCodesHelp } from '../../app/exit-codes.js';
 import { type ExecutorChoice, type RunOverrides, runEvalFile } from '../../app/run-eval-file.js';
 import { readEnv } from '../../config/env.js';
+import { redactorFor } from '../../config/secrets.js';
+import type { Redactor } from '../../core/redact.js';
 import { createProgressReporter, formatSummaryTable } from '../progress.js';
+import { redactingStream } from '../redacting-stream.js';
 import { reportError } from '../report-error.js';
 
 export interface RunCliOptions {
@@ -16,6 +20,9 @@ export interface RunCliOptions {
   maxTokens?: number;
   mlflow: boolean;
   trackingUri?: string;
+  mlflowTraces?: string;
+  /** Commander sets it from `--no-wait` (false); absent means true. */
+  wait?: boolean;
   experiment?: string;
   runName?: string;
   judge?: string;
@@ -34,12 +41,17 @@ export interface CommandIo {
   cwd: string;
   /** Installs Ctrl-C handling; returns a function that removes it. */
   onInterrupt?: (handler: () => void) => () => void;
+  /** The redactor `stdout` and `stderr` already write through (a command may teach it more secrets). */
+  redactor?: Redactor;
 }
 
+/** The process's streams, scrubbed of every secret the environment holds (and any a command adds). */
 export function processIo(): CommandIo {
+  const redactor = redactorFor(readEnv(process.env));
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout: redactingStream(process.stdout, redactor),
+    stderr: redactingStream(process.stderr, redactor),
+    redactor,
     env: process.env,
     cwd: process.cwd(),
     onInterrupt: (handler) => {
@@ -57,7 +69,12 @@ export function processIo(): CommandIo {
  * `judgeflow run eval.yaml` as a plain function: returns the exit code. First Ctrl-C stops dispatching
  * and lets rows in flight finish (exit 130, partial results kept); a second one aborts them.
  */
-export async function runCommand(evalPath: string, options: RunCliOptions, io: CommandIo): Promise<number> {
+export async function runCommand(
+  evalPath: string,
+  options: RunCliOptions,
+  commandIo: CommandIo,
+): Promise<number> {
+  const io = scrubbedIo(commandIo);
   const stopDispatch = new AbortController();
   const abortRows = new AbortController();
   let interrupts = 0;
@@ -85,6 +102,7 @@ export async function runCommand(evalPath: string, options: RunCliOptions, io: C
       ...(options.experiment !== undefined ? { experiment: options.experiment } : {}),
       ...(options.runName !== undefined ? { runName: options.runName } : {}),
       ...(options.judge !== undefined ? { judgeModel: options.judge } : {}),
+      ...(options.mlflowTraces !== undefined ? { mlflowTraces: options.mlflowTraces } : {}),
     };
     const executor: ExecutorChoice =
       options.executor === 'ray'
@@ -101,6 +119,7 @@ export async function runCommand(evalPath: string, options: RunCliOptions, io: C
       overrides,
       mlflow: {
         enabled: options.mlflow,
+        wait: options.wait !== false,
         ...(options.trackingUri !== undefined ? { trackingUri: options.trackingUri } : {}),
       },
       executor,
@@ -110,22 +129,37 @@ export async function runCommand(evalPath: string, options: RunCliOptions, io: C
       abortRows: abortRows.signal,
       ...(progress !== undefined ? { onEvent: progress.onEvent } : {}),
       log: (line) => io.stderr.write(`${line}\n`),
+      redactor: io.redactor,
     });
     io.stdout.write(`${formatSummaryTable(outcome.summary)}\n\n`);
     io.stdout.write(`results: ${outcome.outDir}/results.jsonl\nsummary: ${outcome.outDir}/summary.json\n`);
     if (outcome.summary.mlflow !== undefined) io.stdout.write(`mlflow run: ${outcome.summary.mlflow.url}\n`);
     if (outcome.pendingWrites > 0) {
       io.stderr.write(
-        `${outcome.pendingWrites} MLflow writes could not be delivered and wait in ${outcome.outDir}/mlflow-spool; replay them with: judgeflow mlflow sync ${outcome.outDir}\n`,
+        options.wait !== false
+          ? `${outcome.pendingWrites} MLflow writes could not be delivered and wait in ${outcome.outDir}/mlflow-spool; replay them with: judgeflow mlflow sync ${outcome.outDir}\n`
+          : `--no-wait: ${outcome.pendingWrites} MLflow writes are spooled in ${outcome.outDir}/mlflow-spool; send them with: judgeflow mlflow sync ${outcome.outDir}\n`,
       );
     }
     return exitCode;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env, redactor: io.redactor });
   } finally {
     progress?.stop();
     removeInterrupt?.();
   }
+}
+
+/** The io with streams that scrub secrets (`processIo()`'s already do; a test's are wrapped here). */
+export function scrubbedIo(io: CommandIo): CommandIo & { redactor: Redactor } {
+  if (io.redactor !== undefined) return { ...io, redactor: io.redactor };
+  const redactor = redactorFor(readEnv(io.env, io.cwd));
+  return {
+    ...io,
+    stdout: redactingStream(io.stdout, redactor),
+    stderr: redactingStream(io.stderr, redactor),
+    redactor,
+  };
 }
 
 export function positiveInt(value: string): number {
@@ -167,6 +201,14 @@ export function registerRunCommand(program: Command, setExitCode: (code: number)
     .option('--max-tokens <n>', 'stop dispatching new rows at this many tokens (exit 4)', positiveInt)
     .option('--no-mlflow', 'do not log to MLflow (files only)')
     .option('--tracking-uri <uri>', 'MLflow server (default MLFLOW_TRACKING_URI, else the local server)')
+    .option(
+      '--mlflow-traces <mode>',
+      'which rows get an MLflow trace: all (default), failed, sample:<fraction>; every row is in the results table',
+    )
+    .option(
+      '--no-wait',
+      'end once every row is scored: the MLflow backlog stays spooled on disk (exit 3) for `judgeflow mlflow sync`',
+    )
     .option('--experiment <name>', 'MLflow experiment (overrides the eval file)')
     .option('--run-name <name>', 'MLflow run name (overrides the eval file)')
     .option('--judge <model-uri>', 'default judge model, e.g. openai:/gpt-4o-mini or local')
@@ -176,6 +218,7 @@ export function registerRunCommand(program: Command, setExitCode: (code: number)
     .option('--worker-concurrency <k>', 'rows in flight per Ray worker', positiveInt, 16)
     .option('--ray-python <path>', 'python with ray installed (default: the judgeflow setup venv)')
     .option('--no-progress', 'no progress output')
+    .addHelpText('after', exitCodesHelp())
     .action(async (evalPath: string, options: RunCliOptions) => {
       setExitCode(await runCommand(evalPath, options, processIo()));
     });

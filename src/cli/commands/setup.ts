@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { readEnv } from '../../config/env.js';
 import { ensureJudgeModel } from '../../setup/judge-model.js';
 import { ensurePythonEnv, type PythonEnvName } from '../../setup/python-env.js';
@@ -35,7 +35,7 @@ export async function setupCommand(
     }
     return 0;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 
@@ -43,7 +43,7 @@ function pieceList(value: string): SetupPiece[] {
   const pieces = value.split(',').map((p) => p.trim()) as SetupPiece[];
   for (const p of pieces) {
     if (!SETUP_PIECES.includes(p))
-      throw new Error(`unknown piece "${p}" (one of ${SETUP_PIECES.join(', ')})`);
+      throw new InvalidArgumentError(`unknown piece "${p}" (one of ${SETUP_PIECES.join(', ')})`);
   }
   return pieces;
 }

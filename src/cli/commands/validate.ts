@@ -47,7 +47,7 @@ export async function validateCommand(evalPath: string, io: CommandIo): Promise<
     );
     return 0;
   } catch (error) {
-    return reportError(error, io.stderr);
+    return reportError(error, io.stderr, { env: io.env });
   }
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { RunStartInfo, Sink, SinkReport } from '../../core/events.js';
 import type { RowResult } from '../../core/result.js';
 
-/** The line written for one row: DESIGN.md "Contracts" (`{id, inputs, outputs, expectations, feedbacks, error?, trace}`). */
+/** The line written for one row, as README.md "Outputs" describes it (`{id, inputs, outputs, expectations, feedbacks, error?, trace}`). */
 export function resultLine(result: RowResult): string {
   const line: Record<string, unknown> = {
     id: result.id,

@@ -402,20 +402,41 @@ export class MlflowClient {
   // ---- traces ---------------------------------------------------------------------------------
 
   /**
-   * Sends spans through the OTLP/HTTP endpoint (`/v1/traces`, JSON encoding). Spans are upserted by
-   * (trace id, span id), so a repeat is harmless. Returns `unsupported` when the server has no OTLP
-   * ingest (older server, file store, Flask-only server), so the caller falls back to `traces.json`.
+   * Sends spans through the OTLP/HTTP endpoint (`/v1/traces`): a protobuf `ExportTraceServiceRequest`
+   * (bytes, see otlp-protobuf.ts) or its JSON encoding (an object). The server upserts spans by
+   * (trace id, span id), so a repeat is harmless. With `runId`, the server also links the request's
+   * traces to that run (`x-mlflow-run-id`; at most 100 traces per request, `mlflowLimits.traceLinks`).
+   * Returns `unsupported` when the server has no OTLP ingest (older server, file store, Flask-only
+   * server), so the caller falls back to the `traces.json` artifact.
    */
-  async logSpansOtlp(experimentId: string, request: unknown): Promise<SpanIngest> {
+  async logSpansOtlp(
+    experimentId: string,
+    request: Uint8Array | object,
+    options: { runId?: string } = {},
+  ): Promise<SpanIngest> {
+    const headers: Record<string, string> = { 'x-mlflow-experiment-id': experimentId };
+    if (options.runId !== undefined) headers['x-mlflow-run-id'] = options.runId;
     try {
-      await this.http.call({
-        method: 'POST',
-        path: '/v1/traces',
-        json: request,
-        headers: { 'x-mlflow-experiment-id': experimentId },
-        idempotent: true,
-        text: true,
-      });
+      if (request instanceof Uint8Array) {
+        headers['content-type'] = 'application/x-protobuf';
+        await this.http.call({
+          method: 'POST',
+          path: '/v1/traces',
+          body: request,
+          headers,
+          idempotent: true,
+          text: true,
+        });
+      } else {
+        await this.http.call({
+          method: 'POST',
+          path: '/v1/traces',
+          json: request,
+          headers,
+          idempotent: true,
+          text: true,
+        });
+      }
       return 'otlp';
     } catch (error) {
       if (

@@ -3,6 +3,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
 import type { Env } from '../../config/env.js';
 import { ConfigError, errorMessage, MlflowError } from '../../core/errors.js';
+import { withoutCredentials } from '../../core/redact.js';
 import { backoffDelayMs, type RetryPolicy, retryAfterMs, sleep } from '../../runtime/backoff.js';
 
 /** How the client authenticates: MLflow's own conventions (Basic wins over Bearer, as in Python). */
@@ -121,7 +122,17 @@ export class MlflowHttp {
         { field: 'tracking_uri' },
       );
     }
-    this.trackingUri = options.trackingUri.replace(/\/+$/, '');
+    // Credentials in the URI (https://user:pass@host, as Python's client accepts) become Basic auth
+    // unless auth is configured; the URI the client shows, stores and prints never carries them.
+    const userinfo: MlflowAuth | undefined =
+      base.username !== ''
+        ? {
+            kind: 'basic',
+            username: decodeURIComponent(base.username),
+            password: decodeURIComponent(base.password),
+          }
+        : undefined;
+    this.trackingUri = withoutCredentials(options.trackingUri);
     this.#base = base;
     this.#timeoutMs =
       options.timeoutMs ?? (options.env !== undefined ? options.env.mlflowTimeoutS * 1000 : 120_000);
@@ -129,7 +140,7 @@ export class MlflowHttp {
     this.#policy = { ...defaultPolicy, ...definedOnly(options.retry ?? {}) };
     this.#random = options.random ?? Math.random;
     this.#authHeader = authorization(
-      options.auth ?? (options.env !== undefined ? mlflowAuthFromEnv(options.env) : undefined),
+      options.auth ?? (options.env !== undefined ? mlflowAuthFromEnv(options.env) : undefined) ?? userinfo,
     );
     if (options.dispatcher !== undefined) {
       this.#dispatcher = options.dispatcher;

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { MlflowError } from '../../core/errors.js';
 import type { RowResult } from '../../core/result.js';
 import type { MlflowClient } from './client.js';
-import { otlpRequest, otlpSpan, tracesJsonArtifact } from './span-encoding.js';
+import { chunk, mlflowLimits } from './limits.js';
+import { otlpProtobufRequest } from './otlp-protobuf.js';
+import { LOGGED_ARTIFACTS_TAG, loggedArtifactsTag } from './results-table.js';
+import { tracesJsonArtifact } from './span-encoding.js';
 import type { SpoolState } from './spool.js';
 import { buildTraceJob, missingAssessments, type TraceContext, type TraceJob } from './trace-job.js';
 import type { TraceInfo } from './wire.js';
@@ -115,15 +118,22 @@ export class RunWriter {
   }
 
   /**
-   * Writes the rows' traces. Fresh rows (`verify: false`, never attempted before) go straight out:
-   * one OTLP request with all their spans, then one StartTraceV3 per row carrying its assessments
-   * inline. Rows that may be partly written (`verify: true`: a replayed spool, a retry after an
-   * ambiguous failure) are checked first and only what the trace lacks is written.
-   * Returns the trace ids written; throws the first failure.
+   * Writes the rows' traces in the order that costs the server least (mlflow-wire.md §9):
+   *
+   * 1. one StartTraceV3 per row, carrying its assessments inline — the trace, its metadata, tags and
+   *    assessments land in one server transaction, with no merge into an existing trace;
+   * 2. one OTLP protobuf request with the spans of every row of the batch (at most 100 traces, so the
+   *    `x-mlflow-run-id` header links them all to the run in the same request).
+   *
+   * Fresh rows (`verify: false`, never attempted before) go straight out. Rows that may be partly
+   * written (`verify: true`: a replayed spool, a retry after an ambiguous failure) are read first and
+   * only what the trace lacks is written — missing assessments, and the spans when the trace does not
+   * say they are stored. Returns the trace ids written; throws the first failure after every request
+   * of the batch has settled (so nothing is in flight when the caller retries or spools the batch).
    */
   async writeRows(jobs: readonly TraceJob[], options: { verify: boolean }): Promise<string[]> {
     if (jobs.length === 0) return [];
-    const experimentId = this.context().experimentId;
+    const context = this.context();
     const existing = new Map<string, TraceInfo>();
     if (options.verify) {
       const infos = await Promise.all(jobs.map((job) => this.client.getTraceInfo(job.traceId)));
@@ -131,26 +141,28 @@ export class RunWriter {
         if (info !== undefined) existing.set((jobs[i] as TraceJob).traceId, info);
       });
     }
-    // Spans: a trace that exists already got its spans first (they always precede StartTraceV3).
-    const needSpans = jobs.filter((job) => !existing.has(job.traceId));
-    if (needSpans.length > 0 && this.#spanMode !== 'artifact') {
-      const request = otlpRequest(
-        needSpans.flatMap((job) => job.spans.map((span) => otlpSpan(job.traceIdHex, span))),
-      );
-      const ingest = await this.client.logSpansOtlp(experimentId, request);
-      this.#spanMode = ingest === 'otlp' ? 'otlp' : 'artifact';
-    }
-    // Settle every row before reporting a failure, so no write is still in flight when the caller
-    // retries or spools the batch.
     const outcomes = await Promise.allSettled(
-      jobs.map((job) => this.#finishTrace(job, existing.get(job.traceId))),
+      jobs.map((job) => this.#writeTrace(job, existing.get(job.traceId))),
     );
     const failed = outcomes.find((outcome) => outcome.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
+    const needSpans: Array<{ job: TraceJob; info: TraceInfo }> = [];
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled' && outcome.value !== undefined)
+        needSpans.push({ job: jobs[i] as TraceJob, info: outcome.value });
+    });
+    for (const part of chunk(needSpans, mlflowLimits.traceLinks)) await this.#writeSpans(part, context);
+    // A replayed row's link may be what failed last time (the OTLP request's link is best effort on
+    // the server); linking again is a no-op.
+    if (options.verify) await this.link(jobs.map((job) => job.traceId));
     return jobs.map((job) => job.traceId);
   }
 
-  async #finishTrace(job: TraceJob, existing: TraceInfo | undefined): Promise<void> {
+  /**
+   * The trace info and assessments of one row. Returns the stored trace info when the row's spans
+   * still have to be sent, undefined when the trace already holds them.
+   */
+  async #writeTrace(job: TraceJob, existing: TraceInfo | undefined): Promise<TraceInfo | undefined> {
     let missing = job.assessments;
     if (existing !== undefined) {
       missing = missingAssessments(job.assessments, existing.assessments ?? []);
@@ -160,10 +172,7 @@ export class RunWriter {
         ([k, v]) => existing.tags?.[k] === v,
       );
       if (finalized && tagsPresent && missing.length === 0) {
-        // The trace says where its spans are; an artifact upload may be what failed last time.
-        if (existing.tags?.['mlflow.trace.spansLocation'] !== 'TRACKING_STORE')
-          await this.#uploadSpans(job, existing);
-        return;
+        return spansStored(existing) && this.#spanMode !== 'artifact' ? undefined : existing;
       }
     }
     const inline = this.#inlineAssessments ? missing : [];
@@ -181,10 +190,30 @@ export class RunWriter {
       if (inline.length > 0 && still.length === inline.length) this.#inlineAssessments = false;
       for (const assessment of still) await this.client.createAssessment(job.traceId, assessment);
     }
-    if (this.#spanMode === 'artifact' || info.tags?.['mlflow.trace.spansLocation'] !== 'TRACKING_STORE') {
+    return existing !== undefined && spansStored(existing) && this.#spanMode !== 'artifact'
+      ? undefined
+      : info;
+  }
+
+  /** The spans of up to 100 traces: one OTLP request, or one `traces.json` upload per trace. */
+  async #writeSpans(
+    rows: ReadonlyArray<{ job: TraceJob; info: TraceInfo }>,
+    context: TraceContext,
+  ): Promise<void> {
+    if (this.#spanMode !== 'artifact') {
+      const body = otlpProtobufRequest(
+        rows.map(({ job }) => ({ traceIdHex: job.traceIdHex, spans: job.spans })),
+      );
+      const ingest = await this.client.logSpansOtlp(context.experimentId, body, { runId: context.runId });
+      if (ingest === 'otlp') {
+        this.#spanMode = 'otlp';
+        return;
+      }
       this.#spanMode = 'artifact';
-      await this.#uploadSpans(job, info);
     }
+    // No OTLP ingest: the run link is not made by the OTLP request, so make it here.
+    await Promise.all(rows.map(({ job, info }) => this.#uploadSpans(job, info)));
+    await this.link(rows.map(({ job }) => job.traceId));
   }
 
   /** The `traces.json` artifact, where servers without OTLP ingest read span data from. */
@@ -205,7 +234,10 @@ export class RunWriter {
     });
   }
 
-  /** link-to-run (100 per request); linking twice is a no-op on the server. */
+  /**
+   * link-to-run (100 per request); linking twice is a no-op on the server. Rows written through OTLP
+   * are linked by their span request already; this is for the artifact path and for replays.
+   */
   async link(traceIds: readonly string[]): Promise<void> {
     if (traceIds.length === 0) return;
     await this.client.linkTracesToRun(this.context().runId, traceIds);
@@ -228,6 +260,7 @@ export class RunWriter {
       await this.client.logInputs({ runId, datasets: [{ dataset: finish.dataset }] });
     }
     const artifactUri = this.state.artifact_uri ?? run.info.artifact_uri ?? '';
+    let table = false;
     for (const artifact of finish.artifacts) {
       if ('text' in artifact) {
         await this.client.uploadArtifact({
@@ -245,10 +278,18 @@ export class RunWriter {
           body: () => createReadStream(file),
           contentType: contentType(artifact.path),
         });
+        if (artifact.table === true) table = true;
       }
     }
+    // What `mlflow.log_table` records: the UI and `mlflow.load_table` find tables through this tag.
+    if (table) await this.client.setTag(runId, LOGGED_ARTIFACTS_TAG, loggedArtifactsTag());
     await this.client.updateRun({ runId, status: finish.status, endTime: finish.end_time });
   }
+}
+
+/** The trace says its spans are in the tracking store (OTLP ingested them). */
+function spansStored(info: TraceInfo): boolean {
+  return info.tags?.['mlflow.trace.spansLocation'] === 'TRACKING_STORE';
 }
 
 function contentType(file: string): string {

@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Env } from '../../config/env.js';
 import { ConfigError, errorMessage, MlflowError } from '../../core/errors.js';
-import type { RunStartInfo, Sink, SinkReport } from '../../core/events.js';
+import type { RunStartInfo, Sink, SinkFinishOptions, SinkProgress, SinkReport } from '../../core/events.js';
+import { isSecretKey, REDACTED } from '../../core/redact.js';
 import type { RowResult, RunSummary } from '../../core/result.js';
 import type { MlflowClient } from './client.js';
 import { ColspecSchemaBuilder, type SchemaColumn } from './dataset-schema.js';
 import { mlflowLimits, truncate } from './limits.js';
 import { pythonJsonDumps } from './python-json.js';
+import { writeResultsTable } from './results-table.js';
+import { mlflowRunUrl, runFinishState } from './run-finish.js';
 import { RunWriter } from './run-writer.js';
 import { Spool, type SpoolState } from './spool.js';
+import { defaultTracePolicy, formatTracePolicy, isTraced, type TracePolicy } from './trace-policy.js';
+
+export { mlflowRunUrl, usageMetrics } from './run-finish.js';
 
 export interface MlflowSinkOptions {
   /** The tracking server's client; the caller owns it (and closes it after `finish`). */
@@ -32,10 +37,17 @@ export interface MlflowSinkOptions {
   sourceType?: string;
   /** Extra run tags (e.g. the prompt version used: `judgeflow.prompt`). */
   tags?: Record<string, string>;
-  /** Row batches written at once (each: one OTLP request + one StartTraceV3 per row); default 8. */
+  /** Which rows get a trace; default all (every row is in the results table either way). */
+  traces?: TracePolicy;
+  /** Row batches written at once; default 3. */
   concurrency?: number;
-  /** Rows per batch at most (one OTLP request carries a batch's spans); default 8. */
+  /**
+   * Rows per batch at most; default 100. A batch is one StartTraceV3 per row plus one OTLP request
+   * with every row's spans, which links at most 100 traces to the run.
+   */
   batchSize?: number;
+  /** How long a batch waits to fill before it goes out not full (while rows keep coming); default 200 ms. */
+  lingerMs?: number;
   /** Span transport: `auto` (OTLP when the server ingests it, else the artifact) or `artifact`. */
   spans?: 'auto' | 'artifact';
   /** Rows held in memory before further rows go to the disk spool; default 2000. */
@@ -47,14 +59,6 @@ export interface MlflowSinkOptions {
   /** Clock (tests). */
   now?: () => number;
 }
-
-/** The MLflow UI page of an evaluation run (3.17's experiment "Evaluation runs" tab). */
-export function mlflowRunUrl(trackingUri: string, experimentId: string, runId: string): string {
-  return `${trackingUri.replace(/\/+$/, '')}/#/experiments/${experimentId}/evaluation-runs?selectedRunUuid=${runId}`;
-}
-
-/** Param keys whose values are never logged, whatever the caller redacted already. */
-const secretKey = /key|token|secret|password/i;
 
 interface QueueItem {
   result: RowResult;
@@ -69,6 +73,7 @@ interface QueueItem {
  * it out (see run-writer.ts and trace-job.ts). `write()` never blocks: rows go to a bounded queue
  * drained by a few concurrent batch writers; beyond the bound, and whenever the server is unreachable,
  * rows go to the disk spool, which is retried periodically and replayed by `judgeflow mlflow sync`.
+ * The spool's state is on disk from the start, so a run whose process dies can be completed later.
  */
 export function createMlflowSink(options: MlflowSinkOptions): Sink {
   return new MlflowSink(options);
@@ -80,8 +85,10 @@ class MlflowSink implements Sink {
   readonly #client: MlflowClient;
   readonly #concurrency: number;
   readonly #batchSize: number;
+  readonly #lingerMs: number;
   readonly #maxQueued: number;
   readonly #retryIntervalMs: number;
+  readonly #policy: TracePolicy;
   readonly #log: (message: string) => void;
   readonly #now: () => number;
 
@@ -90,11 +97,18 @@ class MlflowSink implements Sink {
   #writer: RunWriter | undefined;
   #schema: ColspecSchemaBuilder | undefined;
   #online = false;
-  #stateSaved = false;
+  /** `finish` has begun: batches no longer wait to fill. */
+  #finishing = false;
+  /** `finish({wait: false})`: nothing new is sent; the backlog stays spooled. */
+  #stopping = false;
   readonly #queue: QueueItem[] = [];
+  /** When the oldest row in the queue arrived (for the linger). */
+  #queuedSince = 0;
+  #lingerTimer: NodeJS.Timeout | undefined;
   #active = 0;
   readonly #seen = new Set<string>();
-  readonly #links: string[] = [];
+  #accepted = 0;
+  #written = 0;
   /** Spool lines rejected by the server for a reason a retry will not fix; left for `sync` to report. */
   readonly #rejected = new Set<number>();
   /** Spool lines of rows never sent (overflow, or spooled while offline). */
@@ -112,12 +126,12 @@ class MlflowSink implements Sink {
   constructor(options: MlflowSinkOptions) {
     this.#options = options;
     this.#client = options.client;
-    this.#concurrency = Math.max(1, options.concurrency ?? 8);
-    // Bigger OTLP batches hold a SQLite server's write lock longer and slowed everything (measured on
-    // 3.17.2: 8 rows per batch did as well as any, 16 worse).
-    this.#batchSize = Math.max(1, options.batchSize ?? 8);
+    this.#concurrency = Math.max(1, options.concurrency ?? 3);
+    this.#batchSize = Math.min(100, Math.max(1, options.batchSize ?? 100));
+    this.#lingerMs = Math.max(0, options.lingerMs ?? 200);
     this.#maxQueued = Math.max(1, options.maxQueuedRows ?? 2000);
     this.#retryIntervalMs = options.retryIntervalMs ?? 5000;
+    this.#policy = options.traces ?? defaultTracePolicy;
     this.#log = options.log ?? (() => undefined);
     this.#now = options.now ?? Date.now;
   }
@@ -135,19 +149,23 @@ class MlflowSink implements Sink {
     const sourceName = this.#options.sourceName ?? info.evalFile?.path ?? 'judgeflow';
     const sourceType = this.#options.sourceType ?? 'LOCAL';
     const runName = this.#options.runName ?? info.runName;
+    const runKey = randomUUID();
     const tags: Array<{ key: string; value: string }> = [
       { key: 'mlflow.user', value: user },
       { key: 'mlflow.source.name', value: sourceName },
       { key: 'mlflow.source.type', value: sourceType },
       { key: 'mlflow.runType', value: 'genai_evaluate' },
       { key: 'mlflow.run.isEval', value: 'true' },
-      { key: 'judgeflow.runKey', value: randomUUID() },
+      { key: 'judgeflow.runKey', value: runKey },
+      ...(this.#policy.mode !== 'all'
+        ? [{ key: 'judgeflow.traces', value: formatTracePolicy(this.#policy) }]
+        : []),
       ...Object.entries(this.#options.tags ?? {}).map(([key, value]) => ({ key, value })),
     ];
     const state: SpoolState = {
       version: 1,
       tracking_uri: this.#client.trackingUri,
-      run_key: (tags.find((tag) => tag.key === 'judgeflow.runKey') as { value: string }).value,
+      run_key: runKey,
       experiment_name: this.#options.experiment ?? info.experiment,
       start: {
         ...(runName !== '' ? { run_name: runName } : {}),
@@ -155,11 +173,21 @@ class MlflowSink implements Sink {
         tags,
         params: Object.entries(info.params).map(([key, value]) => ({
           key,
-          value: secretKey.test(key) ? '[redacted]' : value,
+          // a param whose key names a secret is never logged, whatever the caller redacted already
+          value: isSecretKey(key.split('.').pop() ?? key) ? REDACTED : value,
         })),
         experiment_tags: [{ key: 'mlflow.experimentKind', value: 'genai_development' }],
+        dataset: {
+          name: truncate(info.dataset.name, mlflowLimits.datasetName),
+          digest: info.dataset.digest.slice(0, mlflowLimits.datasetDigest),
+          source_type: info.dataset.sourceType,
+          source: truncate(pythonJsonDumps(info.dataset.source), mlflowLimits.datasetSource),
+          columns: datasetColumns(info.dataset.schema),
+        },
       },
       context: { user, source_name: sourceName, source_type: sourceType },
+      writer: { pid: process.pid, host: os.hostname() },
+      traces: formatTracePolicy(this.#policy),
     };
     this.#writer = new RunWriter(this.#client, state, { spans: this.#options.spans ?? 'auto' });
     this.#schema = new ColspecSchemaBuilder(datasetColumns(info.dataset.schema));
@@ -173,36 +201,58 @@ class MlflowSink implements Sink {
       if (!isOutage(error)) throw error;
       await this.#goOffline(error);
     }
+    // On disk from the start: if this process dies, `judgeflow mlflow sync` finds the run again.
+    await this.#spool.writeState(state);
   }
 
   write(result: RowResult): void {
     if (this.#writer === undefined) throw new Error('MlflowSink.write() before start()');
     if (this.#seen.has(result.id)) return; // the first result for a row wins
     this.#seen.add(result.id);
+    this.#accepted++;
     this.#schema?.add({
       inputs: result.inputs,
       outputs: result.outputs,
       expectations: result.expectations,
       tags: result.tags,
     });
-    if (!this.#online || this.#queue.length >= this.#maxQueued) {
+    if (!isTraced(this.#policy, result)) {
+      // Its result reaches the run through the results table; no trace is stored for it.
+      this.#written++;
+      return;
+    }
+    if (!this.#online || this.#stopping || this.#queue.length >= this.#maxQueued) {
       this.#track(this.#toSpool([result], { attempted: false }));
       return;
     }
+    if (this.#queue.length === 0) this.#queuedSince = this.#now();
     this.#queue.push({ result, verify: false });
     this.#pump();
   }
 
-  async finish(summary: RunSummary): Promise<SinkReport> {
+  progress(): SinkProgress {
+    return {
+      accepted: this.#accepted,
+      written: this.#written,
+      spooled: this.#spool !== undefined ? this.#spool.pendingLines : 0,
+    };
+  }
+
+  async finish(summary: RunSummary, options: SinkFinishOptions = {}): Promise<SinkReport> {
     const info = this.#info;
     const writer = this.#writer;
     const spool = this.#spool;
     if (info === undefined || writer === undefined || spool === undefined)
       throw new Error('MlflowSink.finish() before start()');
-    if (!this.#online) await this.#retry();
-    await this.#drained();
-    if (this.#online && this.#links.length > 0) await this.#flushLinks();
-    this.#stopTimer();
+    const wait = options.wait ?? true;
+    this.#finishing = true;
+    if (wait) {
+      if (!this.#online) await this.#retry();
+      await this.#drained();
+    } else {
+      await this.#stop();
+    }
+    this.#stopTimers();
 
     const state = writer.state;
     const runPatch = (): NonNullable<RunSummary['mlflow']> | undefined =>
@@ -214,35 +264,25 @@ class MlflowSink implements Sink {
             url: mlflowRunUrl(this.#client.trackingUri, state.experiment_id, state.run_id),
           }
         : undefined;
-    const metrics = Object.entries({ ...summary.metrics, ...usageMetrics(summary) })
-      .filter(([, value]) => Number.isFinite(value))
-      .map(([key, value]) => ({ key, value, timestamp: this.#now(), step: 0 }));
-    const dataset = info.dataset;
-    const schema = this.#schema?.schemaJson();
-    const summaryText = `${JSON.stringify({ ...summary, ...(runPatch() !== undefined ? { mlflow: runPatch() } : {}) }, null, 2)}\n`;
-    state.finish = {
-      status: summary.status,
-      end_time: this.#now(),
-      metrics,
-      dataset: {
-        name: truncate(dataset.name, mlflowLimits.datasetName),
-        digest: dataset.digest.slice(0, mlflowLimits.datasetDigest),
-        source_type: dataset.sourceType,
-        source: truncate(pythonJsonDumps(dataset.source), mlflowLimits.datasetSource),
-        ...(schema !== undefined ? { schema } : {}),
-        profile: this.#schema?.profileJson(dataset.rows) ?? pythonJsonDumps({ num_rows: dataset.rows }),
-      },
-      artifacts: [
-        ...(info.evalFile !== undefined
-          ? [{ path: path.basename(info.evalFile.path), text: info.evalFile.text }]
-          : []),
-        ...(existsSync(path.join(info.outDir, 'results.jsonl'))
-          ? [{ path: 'results.jsonl', file: 'results.jsonl' }]
-          : []),
-        { path: 'summary.json', text: summaryText },
-      ],
-    };
-    if (this.#online) {
+    const table =
+      state.run_id !== undefined
+        ? await writeResultsTable({
+            outDir: info.outDir,
+            runId: state.run_id,
+            policy: this.#policy,
+            feedbackNames: Object.keys(summary.counts),
+          })
+        : undefined;
+    const patch = runPatch();
+    state.finish = runFinishState({
+      info,
+      summary,
+      summaryText: `${JSON.stringify({ ...summary, ...(patch !== undefined ? { mlflow: patch } : {}) }, null, 2)}\n`,
+      schema: this.#schema,
+      now: this.#now(),
+      table: table !== undefined,
+    });
+    if (this.#online && wait) {
       try {
         await writer.finish(info.outDir);
         state.finish = undefined;
@@ -250,7 +290,7 @@ class MlflowSink implements Sink {
         // The finish stays in the spool either way; only an outage means "unreachable".
         if (isOutage(error)) {
           await this.#goOffline(error);
-          this.#stopTimer();
+          this.#stopTimers();
         } else {
           this.#lastOutage = errorMessage(error);
           this.#log(`MLflow: could not finish the run: ${this.#lastOutage}`);
@@ -260,16 +300,18 @@ class MlflowSink implements Sink {
     await Promise.all([...this.#io]);
     const pendingRows = spool.pendingLines;
     const pending = pendingRows + (state.finish !== undefined ? 1 : 0) + (state.run_id === undefined ? 1 : 0);
+    delete state.writer;
     if (pending > 0) {
       await spool.writeState(state);
       await spool.compact({ keepState: true });
-      this.#log(
-        `MLflow: ${pending} write(s) could not be delivered${this.#lastOutage !== '' ? ` (${this.#lastOutage})` : ''}; they are kept in ${spool.dir} — run \`judgeflow mlflow sync ${info.outDir}\` to send them`,
-      );
-    } else if (this.#stateSaved || existsSync(spool.dir)) {
+      if (wait) {
+        this.#log(
+          `MLflow: ${pending} write(s) could not be delivered${this.#lastOutage !== '' ? ` (${this.#lastOutage})` : ''}; they are kept in ${spool.dir} — run \`judgeflow mlflow sync ${info.outDir}\` to send them`,
+        );
+      }
+    } else {
       await spool.compact({ keepState: false });
     }
-    const patch = runPatch();
     return {
       ...(patch !== undefined
         ? { summaryPatch: { mlflow: { ...patch, ...(pending > 0 ? { pending_writes: pending } : {}) } } }
@@ -281,8 +323,10 @@ class MlflowSink implements Sink {
   // ---- the queue -------------------------------------------------------------------------------
 
   #pump(): void {
-    while (this.#online && this.#active < this.#concurrency && this.#queue.length > 0) {
+    while (this.#online && !this.#stopping && this.#active < this.#concurrency && this.#queue.length > 0) {
+      if (this.#queue.length < this.#batchSize && !this.#finishing && this.#linger()) break;
       const batch = this.#queue.splice(0, this.#batchSize);
+      if (this.#queue.length > 0) this.#queuedSince = this.#now();
       this.#active++;
       void this.#process(batch)
         .catch((error: unknown) =>
@@ -294,7 +338,13 @@ class MlflowSink implements Sink {
           this.#notify();
         });
     }
-    if (this.#online && this.#queue.length === 0 && !this.#refilling && !this.#spoolExhausted) {
+    if (
+      this.#online &&
+      !this.#stopping &&
+      this.#queue.length === 0 &&
+      !this.#refilling &&
+      !this.#spoolExhausted
+    ) {
       this.#refilling = true;
       void this.#refill()
         .catch((error: unknown) => this.#log(`MLflow: reading the spool failed: ${errorMessage(error)}`))
@@ -306,14 +356,30 @@ class MlflowSink implements Sink {
     }
   }
 
+  /**
+   * True while a partial batch should wait for more rows (a full batch costs the server less per
+   * row); arms a timer that pumps again when the wait is over.
+   */
+  #linger(): boolean {
+    const waited = this.#now() - this.#queuedSince;
+    if (waited >= this.#lingerMs) return false;
+    if (this.#lingerTimer === undefined) {
+      this.#lingerTimer = setTimeout(() => {
+        this.#lingerTimer = undefined;
+        this.#pump();
+      }, this.#lingerMs - waited);
+      this.#lingerTimer.unref();
+    }
+    return true;
+  }
+
   async #process(batch: QueueItem[]): Promise<void> {
     const writer = this.#writer as RunWriter;
     try {
       const jobs = batch.map((item) => writer.jobFor(item.result));
-      const ids = await writer.writeRows(jobs, { verify: batch.some((item) => item.verify) });
+      await writer.writeRows(jobs, { verify: batch.some((item) => item.verify) });
       this.#spool?.markDone(batch.flatMap((item) => (item.line !== undefined ? [item.line] : [])));
-      this.#links.push(...ids);
-      if (this.#links.length >= mlflowLimits.traceLinks) await this.#flushLinks();
+      this.#written += batch.length;
     } catch (error) {
       if (isOutage(error) || !this.#online) {
         await this.#goOffline(error);
@@ -336,20 +402,7 @@ class MlflowSink implements Sink {
     }
   }
 
-  async #flushLinks(): Promise<void> {
-    const ids = this.#links.splice(0, this.#links.length);
-    try {
-      await (this.#writer as RunWriter).link(ids);
-    } catch (error) {
-      if (isOutage(error)) await this.#goOffline(error);
-      else this.#log(`MLflow: linking traces to the run failed: ${errorMessage(error)}`);
-      await this.#saveState();
-      this.#spoolExhausted = false;
-      await (this.#spool as Spool).append([{ kind: 'link', trace_ids: ids }]);
-    }
-  }
-
-  /** Moves the next spooled entries back into the queue (rows) or sends them (links). */
+  /** Moves the next spooled entries back into the queue (rows) or sends them (links of old spools). */
   async #refill(): Promise<void> {
     const spool = this.#spool as Spool;
     let entries: Awaited<ReturnType<Spool['read']>> = [];
@@ -363,6 +416,7 @@ class MlflowSink implements Sink {
       this.#spoolExhausted = true;
       return;
     }
+    if (this.#queue.length === 0) this.#queuedSince = this.#now() - this.#lingerMs;
     for (const { line, entry } of entries) {
       if (entry.kind === 'row') {
         // A fresh line is written without the check; if that fails, it is checked next time.
@@ -385,18 +439,25 @@ class MlflowSink implements Sink {
    */
   async #toSpool(results: RowResult[], options: { attempted: boolean }): Promise<number[]> {
     if (results.length === 0) return [];
-    await this.#saveState();
     this.#spoolExhausted = false;
     const lines = await (this.#spool as Spool).append(results.map((result) => ({ kind: 'row', result })));
     if (!options.attempted) for (const line of lines) this.#fresh.add(line);
     return lines;
   }
 
-  /** Writes state.json before the first spooled entry (later changes: `#retry` and `finish`). */
-  async #saveState(): Promise<void> {
-    if (this.#stateSaved) return;
-    this.#stateSaved = true;
-    await (this.#spool as Spool).writeState((this.#writer as RunWriter).state);
+  /** `finish({wait: false})`: in-flight batches settle, everything still queued goes to the spool. */
+  async #stop(): Promise<void> {
+    this.#stopping = true;
+    const waiting = this.#queue.splice(0, this.#queue.length);
+    await this.#toSpool(
+      waiting.filter((item) => item.line === undefined).map((item) => item.result),
+      { attempted: false },
+    );
+    for (;;) {
+      await Promise.all([...this.#io]);
+      if (this.#active === 0 && !this.#refilling) return;
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
   }
 
   // ---- outage ----------------------------------------------------------------------------------
@@ -420,7 +481,7 @@ class MlflowSink implements Sink {
   }
 
   #scheduleRetry(): void {
-    if (this.#retryTimer !== undefined) return;
+    if (this.#retryTimer !== undefined || this.#stopping) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       void this.#retry().then(() => {
@@ -430,9 +491,11 @@ class MlflowSink implements Sink {
     this.#retryTimer.unref();
   }
 
-  #stopTimer(): void {
+  #stopTimers(): void {
     if (this.#retryTimer !== undefined) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
   }
 
   /** One attempt to come back: the server answers, the run exists; then the spool drains. */
@@ -512,23 +575,4 @@ function safeUser(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/**
- * Token and cost totals as run metrics (`usage/...`), only for runs that called a model or a judge:
- * a run on recorded outputs with code scorers logs exactly the metrics Python's evaluate would.
- */
-export function usageMetrics(summary: RunSummary): Record<string, number> {
-  const { model, judge, cost_usd: cost } = summary.usage;
-  if (model.calls === 0 && judge.calls === 0) return {};
-  return {
-    'usage/model_input_tokens': model.input_tokens,
-    'usage/model_output_tokens': model.output_tokens,
-    'usage/model_calls': model.calls,
-    'usage/judge_input_tokens': judge.input_tokens,
-    'usage/judge_output_tokens': judge.output_tokens,
-    'usage/judge_calls': judge.calls,
-    'usage/total_tokens': model.total_tokens + judge.total_tokens,
-    'usage/cost_usd': cost,
-  };
 }

@@ -37,8 +37,26 @@ export const spoolStateSchema = z.object({
     params: z.array(z.object({ key: z.string(), value: z.string() })),
     /** Whether judgeflow created the experiment (then it is tagged as a GenAI experiment). */
     experiment_tags: z.array(z.object({ key: z.string(), value: z.string() })),
+    /** The dataset run input (without the schema, which is built from the rows): for a run that dies. */
+    dataset: z
+      .object({
+        name: z.string(),
+        digest: z.string(),
+        source_type: z.string(),
+        source: z.string(),
+        columns: z.array(z.string()),
+      })
+      .optional(),
   }),
   context: z.object({ user: z.string(), source_name: z.string(), source_type: z.string() }),
+  /**
+   * The process writing the run, while it runs: a spool whose writer is gone and that has no
+   * `finish` is a run that died (SIGKILL, a crash); `judgeflow mlflow sync` then completes it from
+   * results.jsonl and marks it KILLED.
+   */
+  writer: z.object({ pid: z.number(), host: z.string() }).optional(),
+  /** Which rows have traces (`mlflow.traces`); default all. */
+  traces: z.string().optional(),
   /** The run's end, once known and not yet delivered. */
   finish: z
     .object({
@@ -57,10 +75,13 @@ export const spoolStateSchema = z.object({
           profile: z.string().optional(),
         })
         .optional(),
-      /** Artifacts: `{path, file}` uploads a file of the output folder, `{path, text}` inline text. */
+      /**
+       * Artifacts: `{path, file}` uploads a file of the output folder (`table`: it is the results
+       * table, which the run's `mlflow.loggedArtifacts` tag names), `{path, text}` inline text.
+       */
       artifacts: z.array(
         z.union([
-          z.object({ path: z.string(), file: z.string() }),
+          z.object({ path: z.string(), file: z.string(), table: z.boolean().optional() }),
           z.object({ path: z.string(), text: z.string() }),
         ]),
       ),

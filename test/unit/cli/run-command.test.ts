@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type RunCliOptions, runCommand } from '../../../src/cli/commands/run.js';
 import { validateCommand } from '../../../src/cli/commands/validate.js';
 import { captureIo, repoRoot, spawnCli, tempDir, waitForExit } from '../../helpers/cli.js';
+import { startFaultServer, status } from '../../helpers/fault-server.js';
 import { startLatencyServer } from '../../helpers/latency-server.js';
 
 const basicEval = path.join(repoRoot, 'examples/basic/eval.yaml');
@@ -145,9 +146,9 @@ describe('judgeflow run (CLI, files only)', () => {
 
   it('a failing model call becomes an error on that row; the run goes on; --max-errors turns it into exit 1', async () => {
     const dir = await tempDir('model');
-    const server = await startLatencyServer({ latencyMs: 1 });
+    // the server is up but refuses every call (a 400 is never retried)
+    const server = await startFaultServer({ whenEmpty: status(400) });
     try {
-      // a row the model cannot be asked about: the prompt references a field only some rows have
       await writeFile(
         path.join(dir, 'rows.jsonl'),
         ['{"id":"a","inputs":{"question":"one"}}', '{"id":"b","inputs":{"question":"two"}}'].join('\n'),
@@ -156,7 +157,7 @@ describe('judgeflow run (CLI, files only)', () => {
         path.join(dir, 'eval.yaml'),
         [
           'dataset: {path: rows.jsonl}',
-          'model: {provider: openai-compatible, base_url: "http://127.0.0.1:9/v1", model: m, max_retries: 0, timeout_s: 2}',
+          `model: {provider: openai-compatible, base_url: "${server.baseUrl}", model: m, max_retries: 0, timeout_s: 2}`,
           'scorers: [exact_match]',
         ].join('\n'),
       );
@@ -174,6 +175,25 @@ describe('judgeflow run (CLI, files only)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('a model endpoint that is unreachable at start ends the run with exit 5 before any row', async () => {
+    const dir = await tempDir('unreachable');
+    await writeFile(path.join(dir, 'rows.jsonl'), '{"id":"a","inputs":{"question":"one"}}\n');
+    await writeFile(
+      path.join(dir, 'eval.yaml'),
+      [
+        'dataset: {path: rows.jsonl}',
+        'model: {provider: openai-compatible, base_url: "http://127.0.0.1:9/v1", model: m, max_retries: 1}',
+        'scorers: [exact_match]',
+      ].join('\n'),
+    );
+    const out = path.join(dir, 'out');
+    const { io, stderr } = captureIo();
+    expect(await runCommand(path.join(dir, 'eval.yaml'), options({ out }), io)).toBe(5);
+    expect(stderr()).toContain('http://127.0.0.1:9/v1 is unreachable (ECONNREFUSED, 2 attempts)');
+    expect(stderr()).not.toContain('    at ');
+    expect(existsSync(path.join(out, 'results.jsonl'))).toBe(false);
   });
 
   it('calls the model under test over HTTP and scores its outputs', async () => {
