@@ -14,6 +14,22 @@ export interface Env {
   mlflowPassword: string | undefined;
   /** `MLFLOW_TRACKING_TOKEN`: Bearer auth for MLflow (used when no username is set). */
   mlflowToken: string | undefined;
+  /**
+   * `JUDGEFLOW_MLFLOW_STORE`: `postgres` or `sqlite`, the store of the local MLflow server judgeflow
+   * starts (`judgeflow mlflow up`, or a run without a tracking URI) when `--store` is not given.
+   * Unset: the store the data folder already uses, else PostgreSQL. Checked where it is used.
+   */
+  mlflowLocalStore: string | undefined;
+  /**
+   * `JUDGEFLOW_MLFLOW_BACKEND_STORE_URI`: a database for the local MLflow server instead of a store
+   * judgeflow runs (a team's PostgreSQL: `postgresql+psycopg2://USER:PASSWORD@HOST:5432/mlflow`).
+   */
+  mlflowLocalBackendStoreUri: string | undefined;
+  /**
+   * `JUDGEFLOW_MLFLOW_ARTIFACTS_DESTINATION`: where the local MLflow server keeps artifacts instead of
+   * `<home>/mlflow/artifacts` (`s3://bucket/path`; the server then gets the `AWS_*` variables).
+   */
+  mlflowLocalArtifactsDestination: string | undefined;
   /** `MLFLOW_HTTP_REQUEST_TIMEOUT`: seconds per MLflow call (default 120, as Python's client). */
   mlflowTimeoutS: number;
   /** `OPENAI_API_KEY`: enables the OpenAI default judge. */
@@ -43,7 +59,13 @@ export interface Env {
    * causes. Child processes (the Ray bridge and workers) inherit it.
    */
   debug: boolean;
-  /** The whole environment, for reading a key named in config (`api_key_env`). */
+  /**
+   * The whole environment, for reading a key named in config (`api_key_env`). The processes of the
+   * local MLflow server get only a part of it (`src/sinks/mlflow/local-server/child-env.ts`): PATH,
+   * HOME, USER, LOGNAME, LANG, LANGUAGE, LC_*, TZ, TMPDIR, MLflow's server settings (`MLFLOW_*` except
+   * the client's `MLFLOW_TRACKING_*`), `AWS_*` / `GOOGLE_*` / `AZURE_*` only when artifacts go to that
+   * cloud, `PG*` only for an external PostgreSQL store.
+   */
   raw: Readonly<Record<string, string | undefined>>;
 }
 
@@ -58,6 +80,9 @@ export function readEnv(
     mlflowUsername: nonEmpty(source.MLFLOW_TRACKING_USERNAME),
     mlflowPassword: source.MLFLOW_TRACKING_PASSWORD,
     mlflowToken: nonEmpty(source.MLFLOW_TRACKING_TOKEN),
+    mlflowLocalStore: nonEmpty(source.JUDGEFLOW_MLFLOW_STORE),
+    mlflowLocalBackendStoreUri: nonEmpty(source.JUDGEFLOW_MLFLOW_BACKEND_STORE_URI),
+    mlflowLocalArtifactsDestination: nonEmpty(source.JUDGEFLOW_MLFLOW_ARTIFACTS_DESTINATION),
     mlflowTimeoutS: Number.isFinite(timeout) && timeout > 0 ? timeout : 120,
     openaiApiKey: nonEmpty(source.OPENAI_API_KEY),
     openaiBaseUrl: nonEmpty(source.OPENAI_BASE_URL),

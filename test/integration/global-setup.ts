@@ -18,6 +18,8 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
   process.env.RAY_AUTH_MODE = 'disabled';
   const stops: Array<() => Promise<void>> = [];
   try {
+    // Configured as judgeflow's own local server: PostgreSQL store, 2 workers, job runner off, minimal
+    // environment. Tests that need a SQLite server start their own (`store: 'sqlite'`).
     const mlflow = await startMlflowServer();
     stops.push(mlflow.stop);
     project.provide('mlflowUri', mlflow.uri);
@@ -39,7 +41,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** http://127.0.0.1:PORT of a real `mlflow server` (SQLite backend, local artifacts). */
+    /** http://127.0.0.1:PORT of a real `mlflow server` (PostgreSQL store, local artifacts). */
     mlflowUri: string;
     /** http://127.0.0.1:PORT/v1 of `judgeflow serve-judge` over the local GGUF model. */
     judgeBaseUrl: string;

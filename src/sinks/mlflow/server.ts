@@ -1,14 +1,32 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { request } from 'undici';
 import { z } from 'zod';
 import type { Env } from '../../config/env.js';
 import { ConfigError, InfrastructureError } from '../../core/errors.js';
-import { requirePythonEnv, venvBin } from '../../setup/python-env.js';
-import { mlflowAuthFromEnv } from './http.js';
+import { withStartLock } from './local-server/lock.js';
+import {
+  answersHealth,
+  redactStoreUri,
+  serverVersion,
+  waitForMlflowHealth,
+} from './local-server/mlflow-process.js';
+import { postgresBinDir, postgresLaunch, runningPostmaster, stopPostgres } from './local-server/postgres.js';
+import { localHost, portIsFree, processAlive, stopProcessGroup } from './local-server/processes.js';
+import { startServerProcesses } from './local-server/start.js';
+import {
+  describeStore,
+  type LocalStoreKind,
+  normalizeBackendStoreUri,
+  resolveStoreChoice,
+  type ServerFolder,
+  serverFolder,
+  writeStoreMarker,
+} from './local-server/store.js';
+
+export { mlflowServerLaunch, sqliteStoreUri, waitForMlflowHealth } from './local-server/mlflow-process.js';
+export { portIsFree, stopProcessGroup } from './local-server/processes.js';
+export type { LocalStoreKind } from './local-server/store.js';
 
 /** What `<home>/mlflow/server.json` records about the local server judgeflow started. */
 export const serverRecordSchema = z.object({
@@ -18,6 +36,13 @@ export const serverRecordSchema = z.object({
   uri: z.string(),
   started_at: z.string(),
   log: z.string(),
+  /** Records written before PostgreSQL existed have no store: they were SQLite. */
+  store: z.enum(['sqlite', 'postgres', 'external']).default('sqlite'),
+  /** The store URI, password redacted. */
+  backend_store: z.string().optional(),
+  artifacts: z.string().optional(),
+  workers: z.number().optional(),
+  postgres: z.object({ pid: z.number(), port: z.number(), data: z.string(), log: z.string() }).optional(),
 });
 export type MlflowServerRecord = z.infer<typeof serverRecordSchema>;
 
@@ -26,178 +51,47 @@ export interface MlflowServerStatus {
   running: boolean;
   /** It answers `/health`. */
   healthy: boolean;
+  /** The recorded PostgreSQL's process is alive (undefined when the store is not the local PostgreSQL). */
+  postgresRunning?: boolean;
   record?: MlflowServerRecord;
   /** Its MLflow version, when it answers. */
   version?: string;
 }
 
 const defaultPort = 5000;
-const localHost = '127.0.0.1';
-
-function paths(home: string) {
-  const dir = path.join(home, 'mlflow');
-  return {
-    dir,
-    record: path.join(dir, 'server.json'),
-    db: path.join(dir, 'mlflow.db'),
-    artifacts: path.join(dir, 'artifacts'),
-    log: path.join(dir, 'server.log'),
-  };
-}
-
-/** The arguments of `mlflow server` for a SQLite store and a local artifact folder served by the proxy. */
-export function mlflowServerArgs(options: {
-  dbFile: string;
-  artifactsDir: string;
-  host: string;
-  port: number;
-  workers?: number;
-  extra?: readonly string[];
-}): string[] {
-  return [
-    'server',
-    '--backend-store-uri',
-    `sqlite:///${path.resolve(options.dbFile)}`,
-    '--artifacts-destination',
-    path.resolve(options.artifactsDir),
-    '--host',
-    options.host,
-    '--port',
-    String(options.port),
-    ...(options.workers !== undefined ? ['--workers', String(options.workers)] : []),
-    ...(options.extra ?? []),
-  ];
-}
-
 /**
- * Starts `mlflow server` in its own process group (so stopping it takes its workers along), output to
- * `logFile`, telemetry off (a machine without internet can hang on it otherwise).
+ * uvicorn workers of the local server. On the 2-core machine of bench/RESULTS.md ("Issue 9 —
+ * PostgreSQL store") 4 workers gained no steady throughput over 2, cost as much or more CPU per row,
+ * memory and boot time, and on SQLite failed requests under load.
  */
-export function spawnMlflowServer(options: {
-  mlflowBin: string;
-  args: readonly string[];
-  logFile: string;
-  /** The child's environment (judgeflow passes `Env.raw` on). */
-  env: Readonly<Record<string, string | undefined>>;
-}): ChildProcess {
-  const fd = openSync(options.logFile, 'a');
-  try {
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
-    env.MLFLOW_DISABLE_TELEMETRY = 'true';
-    return spawn(options.mlflowBin, [...options.args], { detached: true, stdio: ['ignore', fd, fd], env });
-  } finally {
-    closeSync(fd);
-  }
-}
+export const defaultServerWorkers = 2;
 
-/**
- * Polls `/health` until the server answers, the child exits (an error with the log's tail) or the
- * timeout passes. The first start of a fresh store runs its migrations and can take a minute.
- */
-export async function waitForMlflowHealth(options: {
-  uri: string;
-  child?: ChildProcess;
-  logFile?: string;
-  timeoutMs?: number;
-}): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 180_000);
-  let exited: number | null | undefined;
-  options.child?.once('exit', (code) => {
-    exited = code;
-  });
-  while (Date.now() < deadline) {
-    if (exited !== undefined) {
-      throw new InfrastructureError(
-        `mlflow server exited (code ${exited}) before it answered${options.logFile !== undefined ? `:\n${logTail(options.logFile)}` : ''}`,
-        { component: 'mlflow' },
-      );
-    }
-    if (await answersHealth(options.uri)) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new InfrastructureError(
-    `mlflow server at ${options.uri} did not answer /health within ${Math.round((options.timeoutMs ?? 180_000) / 1000)} s${options.logFile !== undefined ? `:\n${logTail(options.logFile)}` : ''}`,
-    { component: 'mlflow' },
-  );
-}
-
-async function answersHealth(uri: string): Promise<boolean> {
+async function readRecord(folder: ServerFolder): Promise<MlflowServerRecord | undefined> {
+  if (!existsSync(folder.record)) return undefined;
   try {
-    const response = await request(`${uri}/health`, { signal: AbortSignal.timeout(2000) });
-    await response.body.text();
-    return response.statusCode === 200;
-  } catch {
-    return false;
-  }
-}
-
-async function serverVersion(uri: string, env?: Env): Promise<string | undefined> {
-  try {
-    const auth = env !== undefined ? mlflowAuthFromEnv(env) : undefined;
-    const headers: Record<string, string> = {};
-    if (auth?.kind === 'basic')
-      headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-    if (auth?.kind === 'bearer') headers.authorization = `Bearer ${auth.token}`;
-    const response = await request(`${uri}/version`, { headers, signal: AbortSignal.timeout(2000) });
-    const text = (await response.body.text()).trim();
-    return response.statusCode === 200 && /^\d+\.\d+/.test(text) ? text : undefined;
+    const parsed = serverRecordSchema.safeParse(JSON.parse(await readFile(folder.record, 'utf8')));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** True when nothing listens on host:port (we could bind it). */
-export async function portIsFree(port: number, host: string = localHost): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
-}
-
-function logTail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // Guard against a recycled pid: on Linux, check that the process is still an mlflow server.
-  const cmdline = `/proc/${pid}/cmdline`;
-  if (existsSync(cmdline)) {
-    try {
-      return readFileSync(cmdline, 'utf8').includes('mlflow');
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-async function readRecord(home: string): Promise<MlflowServerRecord | undefined> {
-  const file = paths(home).record;
-  if (!existsSync(file)) return undefined;
-  const parsed = serverRecordSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-  return parsed.success ? parsed.data : undefined;
-}
-
-/** What runs where: the recorded local server, whether its process lives and whether it answers. */
+/** What runs where: the recorded local server, whether its processes live and whether it answers. */
 export async function mlflowStatus(options: { home: string; env?: Env }): Promise<MlflowServerStatus> {
-  const record = await readRecord(options.home);
+  const record = await readRecord(serverFolder(path.join(options.home, 'mlflow')));
   if (record === undefined) return { running: false, healthy: false };
-  const running = processAlive(record.pid);
-  const healthy = running && (await answersHealth(record.uri));
+  const running = processAlive(record.pid, 'mlflow');
+  const postgresRunning =
+    record.postgres !== undefined ? processAlive(record.postgres.pid, record.postgres.data) : undefined;
+  const healthy = running && postgresRunning !== false && (await answersHealth(record.uri));
   const version = healthy ? await serverVersion(record.uri, options.env) : undefined;
-  return { running, healthy, record, ...(version !== undefined ? { version } : {}) };
+  return {
+    running,
+    healthy,
+    record,
+    ...(postgresRunning !== undefined ? { postgresRunning } : {}),
+    ...(version !== undefined ? { version } : {}),
+  };
 }
 
 export interface MlflowUpResult {
@@ -208,87 +102,181 @@ export interface MlflowUpResult {
   alreadyRunning: boolean;
   /** The default port was taken, so another one was chosen. */
   portChanged: boolean;
+  store: MlflowServerRecord['store'];
+  /** The store, for messages: `PostgreSQL (<data folder>)`, `SQLite (<file>)`, or the redacted URI. */
+  storeDescription: string;
+  postgresPid?: number;
 }
 
-/**
- * Starts the local MLflow server from the `mlflow` venv — SQLite at `<home>/mlflow/mlflow.db`,
- * artifacts in `<home>/mlflow/artifacts` served by the artifact proxy — detached, so it outlives the
- * CLI; records pid and port in `<home>/mlflow/server.json` and waits until it answers.
- * An explicit `port` that something else holds is an error naming it (never fought over); without
- * one, 5000 or the next free port is used.
- */
-export async function mlflowUp(options: {
+export interface MlflowUpOptions {
   home: string;
   env: Env;
   port?: number;
   workers?: number;
+  /** `--store`: a store judgeflow runs (see `resolveStoreChoice` for the default). */
+  store?: LocalStoreKind;
+  /** `--backend-store-uri`: a database judgeflow does not run (a team's PostgreSQL). */
+  backendStoreUri?: string;
+  /** `--artifacts-destination`: a folder or `s3://bucket/path`; default `<home>/mlflow/artifacts`. */
+  artifactsDestination?: string;
+  /** `--app-name` of `mlflow server` (a server-side plugin). */
+  appName?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
-}): Promise<MlflowUpResult> {
+}
+
+/**
+ * Starts the local MLflow server from the `mlflow` venv — by default on a PostgreSQL judgeflow runs
+ * from `<home>/mlflow/postgres/` (SQLite at `<home>/mlflow/mlflow.db` on request), artifacts in
+ * `<home>/mlflow/artifacts` behind the artifact proxy — detached, so it outlives the CLI (and keeps
+ * running after a run until `judgeflow mlflow down`). Records pids, ports and store in
+ * `<home>/mlflow/server.json` and waits until it answers. An explicit `port` that something else
+ * holds is an error naming it (never fought over); without one, 5000 or the next free port is used.
+ */
+export async function mlflowUp(options: MlflowUpOptions): Promise<MlflowUpResult> {
+  const folder = serverFolder(path.join(options.home, 'mlflow'));
+  return withStartLock(folder, () => upLocked(folder, options));
+}
+
+async function upLocked(folder: ServerFolder, options: MlflowUpOptions): Promise<MlflowUpResult> {
   const log = options.log ?? (() => undefined);
-  const status = await mlflowStatus({ home: options.home, env: options.env });
-  if (status.running && status.record !== undefined) {
+  const { env } = options;
+  const status = await mlflowStatus({ home: options.home, env });
+  const explicitStore = options.store !== undefined || options.backendStoreUri !== undefined;
+  if (status.running && status.record !== undefined && status.postgresRunning !== false) {
     const record = status.record;
-    if (options.port !== undefined && options.port !== record.port) {
+    const conflict =
+      options.port !== undefined && options.port !== record.port
+        ? `port ${record.port}`
+        : explicitStore && !sameStore(record, options)
+          ? `store ${record.backend_store ?? record.store}`
+          : options.artifactsDestination !== undefined &&
+              record.artifacts !== undefined &&
+              artifactsLocation(options.artifactsDestination) !== record.artifacts
+            ? `artifacts in ${record.artifacts}`
+            : undefined;
+    if (conflict !== undefined) {
       throw new ConfigError(
-        `the local MLflow server already runs on port ${record.port} (pid ${record.pid}); run \`judgeflow mlflow down\` first to move it to port ${options.port}`,
-        { field: 'port' },
+        `the local MLflow server already runs with ${conflict} (pid ${record.pid}); run \`judgeflow mlflow down\` first to start it differently`,
+        {
+          field: conflict.startsWith('port') ? 'port' : conflict.startsWith('store') ? 'store' : 'artifacts',
+        },
       );
     }
     if (!status.healthy)
       await waitForMlflowHealth({ uri: record.uri, timeoutMs: options.timeoutMs ?? 60_000 });
-    return { uri: record.uri, port: record.port, pid: record.pid, alreadyRunning: true, portChanged: false };
+    return {
+      uri: record.uri,
+      port: record.port,
+      pid: record.pid,
+      alreadyRunning: true,
+      portChanged: false,
+      store: record.store,
+      storeDescription: record.backend_store ?? record.store,
+      ...(record.postgres !== undefined ? { postgresPid: record.postgres.pid } : {}),
+    };
   }
-  const mlflowBin = await requireMlflowBin(options.home);
-  const port = await choosePort(options.port, options.env, log);
-  const files = paths(options.home);
-  await mkdir(files.artifacts, { recursive: true });
+  // Whatever is left of a server that died (or whose PostgreSQL died) goes before a fresh start.
+  if (status.record !== undefined) {
+    log('the recorded local MLflow server is not running whole; cleaning up before starting it again');
+    await stopRecorded(status.record, folder);
+  }
+
+  let { choice, source } = await resolveStoreChoice({
+    folder,
+    env,
+    ...(options.store !== undefined ? { store: options.store } : {}),
+    ...(options.backendStoreUri !== undefined ? { backendStoreUri: options.backendStoreUri } : {}),
+  });
+  if (choice.kind === 'postgres' && source === 'default') {
+    // The default must not make judgeflow unusable where PostgreSQL cannot run (root without user
+    // namespaces): say why and use SQLite. A store the user chose fails loudly instead.
+    try {
+      await postgresLaunch(await postgresBinDir(options.home), { ...env.raw });
+    } catch (error) {
+      if (!(error instanceof InfrastructureError)) throw error;
+      log(`${error.message}\nusing the SQLite store instead`);
+      choice = { kind: 'sqlite' };
+    }
+  }
+  const artifactsDestination = artifactsLocation(
+    options.artifactsDestination ?? env.mlflowLocalArtifactsDestination ?? folder.artifacts,
+  );
+  const port = await choosePort(options.port, env, log);
+  const workers = options.workers ?? defaultServerWorkers;
   const uri = `http://${localHost}:${port}`;
-  const child = spawnMlflowServer({
-    mlflowBin,
-    args: mlflowServerArgs({
-      dbFile: files.db,
-      artifactsDir: files.artifacts,
+  const storeDescription = describeStore(choice, folder, redactStoreUri);
+  const startedAt = new Date().toISOString();
+  log(`starting the local MLflow server on ${uri} (store ${storeDescription}, log ${folder.log})`);
+  const writeRecord = async (pids: { pid: number; postgres?: { pid: number; port: number } }) => {
+    const record: MlflowServerRecord = {
+      pid: pids.pid,
       host: localHost,
       port,
-      ...(options.workers !== undefined ? { workers: options.workers } : {}),
-    }),
-    logFile: files.log,
-    env: options.env.raw,
-  });
-  if (child.pid === undefined)
-    throw new InfrastructureError(`could not start ${mlflowBin}`, { component: 'mlflow' });
-  const record: MlflowServerRecord = {
-    pid: child.pid,
-    host: localHost,
-    port,
-    uri,
-    started_at: new Date().toISOString(),
-    log: files.log,
+      uri,
+      started_at: startedAt,
+      log: folder.log,
+      store: choice.kind,
+      backend_store: storeDescription,
+      artifacts: artifactsDestination,
+      workers,
+      ...(pids.postgres !== undefined
+        ? {
+            postgres: {
+              pid: pids.postgres.pid,
+              port: pids.postgres.port,
+              data: folder.postgres.data,
+              log: folder.postgres.log,
+            },
+          }
+        : {}),
+    };
+    await writeFile(folder.record, `${JSON.stringify(record, null, 2)}\n`);
   };
-  await writeFile(files.record, `${JSON.stringify(record, null, 2)}\n`);
-  log(`starting mlflow server on ${uri} (store ${files.db}, log ${files.log})`);
+  let started: Awaited<ReturnType<typeof startServerProcesses>>;
   try {
-    await waitForMlflowHealth({ uri, child, logFile: files.log, timeoutMs: options.timeoutMs ?? 180_000 });
+    started = await startServerProcesses({
+      home: options.home,
+      folder,
+      store: choice,
+      artifactsDestination,
+      port,
+      workers,
+      ...(options.appName !== undefined ? { appName: options.appName } : {}),
+      source: env.raw,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      onSpawned: writeRecord,
+      log,
+    });
   } catch (error) {
-    killGroup(child.pid, 'SIGKILL');
-    await rm(files.record, { force: true });
+    await rm(folder.record, { force: true });
     throw error;
-  } finally {
-    child.unref();
   }
+  if (choice.kind !== 'external') await writeStoreMarker(folder, choice.kind);
   return {
     uri,
     port,
-    pid: child.pid,
+    pid: started.pid,
     alreadyRunning: false,
     portChanged: options.port === undefined && port !== defaultPort,
+    store: choice.kind,
+    storeDescription,
+    ...(started.postgres !== undefined ? { postgresPid: started.postgres.pid } : {}),
   };
 }
 
-async function requireMlflowBin(home: string): Promise<string> {
-  await requirePythonEnv(home, 'mlflow');
-  return venvBin(home, 'mlflow', 'mlflow');
+/** A remote artifact store as given; a local folder as an absolute path. */
+function artifactsLocation(destination: string): string {
+  return /^[a-z][\w+.-]*:\/\//i.test(destination) ? destination : path.resolve(destination);
+}
+
+function sameStore(record: MlflowServerRecord, options: MlflowUpOptions): boolean {
+  if (options.store !== undefined) return record.store === options.store;
+  if (options.backendStoreUri !== undefined) {
+    const uri = normalizeBackendStoreUri(options.backendStoreUri, '--backend-store-uri');
+    return record.store === 'external' && record.backend_store === redactStoreUri(uri);
+  }
+  return true;
 }
 
 async function choosePort(
@@ -317,53 +305,45 @@ async function choosePort(
   );
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
+/** Stops what a record names: the MLflow server's process group, then its PostgreSQL. */
+async function stopRecorded(
+  record: MlflowServerRecord,
+  folder: ServerFolder,
+  timeoutMs = 15_000,
+): Promise<{ mlflowStopped: boolean; postgresStopped: boolean }> {
+  const mlflowStopped = processAlive(record.pid, 'mlflow');
+  if (mlflowStopped) await stopProcessGroup(record.pid, timeoutMs);
+  let postgresStopped = false;
+  if (record.postgres !== undefined) {
+    postgresStopped = await stopPostgres({ pid: record.postgres.pid, data: record.postgres.data });
   }
+  // A PostgreSQL this folder's record lost track of still holds the data folder.
+  const orphan = runningPostmaster(folder.postgres.data);
+  if (orphan !== undefined)
+    postgresStopped = (await stopPostgres({ pid: orphan, data: folder.postgres.data })) || postgresStopped;
+  await rm(folder.record, { force: true });
+  return { mlflowStopped, postgresStopped };
 }
 
-/** Stops the recorded local server (its whole process group) and forgets it. */
+/** Stops the recorded local server (its whole process group, then its PostgreSQL) and forgets it. */
 export async function mlflowDown(options: {
   home: string;
   timeoutMs?: number;
-}): Promise<{ stopped: boolean; pid?: number }> {
-  const record = await readRecord(options.home);
-  const file = paths(options.home).record;
-  if (record === undefined) return { stopped: false };
-  if (!processAlive(record.pid)) {
-    await rm(file, { force: true });
-    return { stopped: false, pid: record.pid };
+}): Promise<{ stopped: boolean; pid?: number; postgresPid?: number }> {
+  const folder = serverFolder(path.join(options.home, 'mlflow'));
+  const record = await readRecord(folder);
+  if (record === undefined) {
+    const orphan = runningPostmaster(folder.postgres.data);
+    if (orphan === undefined) return { stopped: false };
+    await stopPostgres({ pid: orphan, data: folder.postgres.data });
+    return { stopped: true, postgresPid: orphan };
   }
-  await stopProcessGroup(record.pid, options.timeoutMs ?? 15_000);
-  await rm(file, { force: true });
-  return { stopped: true, pid: record.pid };
-}
-
-/** SIGTERM to the group, then SIGKILL if it has not gone after `timeoutMs`. */
-export async function stopProcessGroup(pid: number, timeoutMs = 15_000): Promise<void> {
-  killGroup(pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!groupAlive(pid)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  killGroup(pid, 'SIGKILL');
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  const { mlflowStopped, postgresStopped } = await stopRecorded(record, folder, options.timeoutMs);
+  return {
+    stopped: mlflowStopped || postgresStopped,
+    pid: record.pid,
+    ...(record.postgres !== undefined ? { postgresPid: record.postgres.pid } : {}),
+  };
 }
 
 export interface TrackingTarget {
@@ -376,7 +356,7 @@ export interface TrackingTarget {
 
 /**
  * Where a run's MLflow writes go: `--tracking-uri`, else MLFLOW_TRACKING_URI, else the local server
- * (started when it is not running). `noMlflow` → undefined (the run writes local files only).
+ * (started when it is not running; it keeps running after the run). `noMlflow` → undefined.
  */
 export async function resolveTrackingUri(options: {
   env: Env;
@@ -393,6 +373,10 @@ export async function resolveTrackingUri(options: {
     env: options.env,
     ...(options.log !== undefined ? { log: options.log } : {}),
   });
-  if (!up.alreadyRunning) options.log?.(`local MLflow server started: ${up.uri}`);
+  if (!up.alreadyRunning) {
+    options.log?.(
+      `local MLflow server started: ${up.uri} (store ${up.storeDescription}); it keeps running after this run — \`judgeflow mlflow down\` stops it`,
+    );
+  }
   return { uri: up.uri, local: true, started: !up.alreadyRunning };
 }

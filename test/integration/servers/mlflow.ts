@@ -4,20 +4,24 @@ import path from 'node:path';
 import { readEnv } from '../../../src/config/env.js';
 import { packageRoot } from '../../../src/core/paths.js';
 import { requirePythonEnv, venvBin } from '../../../src/setup/python-env.js';
-import {
-  mlflowServerArgs,
-  spawnMlflowServer,
-  stopProcessGroup,
-  waitForMlflowHealth,
-} from '../../../src/sinks/mlflow/server.js';
+import { stopPostgres } from '../../../src/sinks/mlflow/local-server/postgres.js';
+import { stopProcessGroup } from '../../../src/sinks/mlflow/local-server/processes.js';
+import { startServerProcesses } from '../../../src/sinks/mlflow/local-server/start.js';
+import { type LocalStoreKind, serverFolder } from '../../../src/sinks/mlflow/local-server/store.js';
+import { defaultServerWorkers } from '../../../src/sinks/mlflow/server.js';
 import { freePort } from '../../helpers/free-port.js';
 
 export interface TestMlflowServer {
   uri: string;
   port: number;
-  /** The server's data folder (SQLite store, artifacts, log). */
+  /** The server's data folder (SQLite store or PostgreSQL cluster, artifacts, logs). */
   dir: string;
-  /** Stops the server (its whole process group); removes the data folder unless `keepData` was set. */
+  store: LocalStoreKind;
+  /** `mlflow server`'s pid (its process group holds its workers). */
+  pid: number;
+  /** The PostgreSQL postmaster's pid, for the PostgreSQL store. */
+  postgresPid?: number;
+  /** Stops the server (its whole process group, then PostgreSQL); removes the data folder unless `keepData` was set. */
   stop: () => Promise<void>;
   /** Stops it and removes its data folder. */
   cleanup: () => Promise<void>;
@@ -37,66 +41,65 @@ export async function mlflowBin(): Promise<string> {
 }
 
 /**
- * Starts a real `mlflow server` (the pinned version) on a free port with a SQLite store and local
- * artifacts in a temporary folder. `dir` + `port` restart a stopped server on the same data.
+ * Starts a real `mlflow server` (the pinned version) on a free port, configured as judgeflow's own
+ * local server: PostgreSQL from the mlflow venv (or SQLite with `store: 'sqlite'`), local artifacts,
+ * the job runner off, a minimal environment, in a temporary folder. `dir` + `port` restart a stopped
+ * server on the same data.
  */
 export async function startMlflowServer(
   options: {
     dir?: string;
     port?: number;
+    store?: LocalStoreKind;
     extraArgs?: string[];
+    /** Added to the server's (minimal) environment. */
     env?: Record<string, string>;
     workers?: number;
     /** Keep the data folder when stopping (to restart on the same store). */
     keepData?: boolean;
   } = {},
 ): Promise<TestMlflowServer> {
-  const bin = await mlflowBin();
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'judgeflow-mlflow-')));
   const port = options.port ?? (await freePort());
-  const uri = `http://127.0.0.1:${port}`;
-  const logFile = path.join(dir, 'server.log');
-  const child = spawnMlflowServer({
-    mlflowBin: bin,
-    args: mlflowServerArgs({
-      dbFile: path.join(dir, 'mlflow.db'),
-      artifactsDir: path.join(dir, 'artifacts'),
-      host: '127.0.0.1',
+  const store = options.store ?? 'postgres';
+  const folder = serverFolder(dir);
+  const ownsDir = options.dir === undefined && options.keepData !== true;
+  let started: Awaited<ReturnType<typeof startServerProcesses>>;
+  try {
+    started = await startServerProcesses({
+      home: testHome(),
+      folder,
+      store: store === 'sqlite' ? { kind: 'sqlite' } : { kind: 'postgres' },
       port,
-      // Light on the shared 2-core machine; the tests do not need more.
-      workers: options.workers ?? 1,
-      extra: options.extraArgs ?? [],
-    }),
-    logFile,
-    // No background job runner (scheduled judges, prompt optimization): the tests use none of it,
-    // and it is four more Python processes per server.
-    env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false', ...(options.env ?? {}) },
-  });
-  const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${bin}`);
-  child.unref();
+      workers: options.workers ?? defaultServerWorkers,
+      ...(options.extraArgs !== undefined ? { extraArgs: options.extraArgs } : {}),
+      source: process.env,
+      ...(options.env !== undefined ? { extraEnv: options.env } : {}),
+    });
+  } catch (error) {
+    if (ownsDir) await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   let stopped = false;
   const halt = async () => {
     if (stopped) return;
     stopped = true;
-    await stopProcessGroup(pid, 15_000);
+    await stopProcessGroup(started.pid, 15_000);
+    if (started.postgres !== undefined) {
+      await stopPostgres({ pid: started.postgres.pid, data: folder.postgres.data });
+    }
   };
-  const ownsDir = options.dir === undefined && options.keepData !== true;
-  const stop = async () => {
-    await halt();
-    if (ownsDir) await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForMlflowHealth({ uri, child, logFile, timeoutMs: 180_000 });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   return {
-    uri,
+    uri: started.uri,
     port,
     dir,
-    stop,
+    store,
+    pid: started.pid,
+    ...(started.postgres !== undefined ? { postgresPid: started.postgres.pid } : {}),
+    stop: async () => {
+      await halt();
+      if (ownsDir) await rm(dir, { recursive: true, force: true });
+    },
     cleanup: async () => {
       await halt();
       await rm(dir, { recursive: true, force: true });
