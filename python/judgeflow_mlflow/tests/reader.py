@@ -105,3 +105,17 @@ def table_view(db_uri: str, trace_ids: list[str]) -> dict[str, Any]:
             return view
     finally:
         engine.dispose()
+
+
+def sort_assessments(value: Any) -> Any:
+    """Assessments ordered by id. MLflow returns a trace's assessments in table order, and on
+    PostgreSQL an updated row moves: a trace written twice (by StartTraceV3 on the REST path as by a
+    repeated batch) may list them in another order than a trace written once."""
+    if isinstance(value, dict):
+        out = {k: sort_assessments(v) for k, v in value.items()}
+        if isinstance(out.get("assessments"), list):
+            out["assessments"] = sorted(out["assessments"], key=lambda a: json.dumps(a, sort_keys=True))
+        return out
+    if isinstance(value, list):
+        return [sort_assessments(v) for v in value]
+    return value

@@ -161,6 +161,15 @@ def _trace_info(raw: dict[str, Any], *, where: str, experiment_id: str) -> Trace
     trace_id = raw.get("trace_id")
     if not isinstance(trace_id, str) or not _TRACE_ID.match(trace_id):
         raise BatchInputError(f"{where}.trace_id: expected tr-<32 lowercase hex>, got {trace_id!r}")
+    raw_assessments = raw.get("assessments", [])
+    if not isinstance(raw_assessments, list):
+        raise BatchInputError(f"{where}.assessments: expected a list")
+    for position, assessment in enumerate(raw_assessments):
+        at = f"{where}.assessments[{position}]"
+        if not isinstance(assessment, dict):
+            raise BatchInputError(f"{at}: expected an assessment object")
+        if not any(assessment.get(kind) is not None for kind in ("feedback", "expectation", "issue")):
+            raise BatchInputError(f"{at}: needs one of feedback, expectation or issue")
     location = raw.get("trace_location")
     if location is None:
         raw = {

@@ -86,7 +86,10 @@ def write_batch(store: SqlAlchemyStore, request: BatchRequest) -> BatchResult:
         except MlflowException as error:
             if attempt == _CONFLICT_RETRIES or not isinstance(error.__cause__, IntegrityError):
                 raise
-            _logger.info("batch write met a concurrent insert of the same trace; retrying")
+            _logger.warning(
+                "batch write met a concurrent insert of the same traces by another request; "
+                "retrying, which merges into them"
+            )
     raise AssertionError("unreachable")
 
 
