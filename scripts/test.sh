@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing (npm packages, the pinned Python environments, the local
-# judge model), builds, checks types and lint, then runs every test tier — unit tests in parallel, then
-# the integration tier serially against real servers it starts itself (MLflow, a Ray head, a local judge).
+# judge model), builds, checks types and lint, then runs every test tier — the MLflow plugin's pytest
+# suite (real MLflow servers on SQLite and PostgreSQL), unit tests in parallel, then the integration tier
+# serially against real servers it starts itself (MLflow, a Ray head, a local judge). Arguments go to
+# vitest and skip the pytest suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MLFLOW_DISABLE_TELEMETRY=true
@@ -18,4 +20,20 @@ npm run build
 npx tsc -p tsconfig.json --noEmit
 npx biome check .
 node bin/judgeflow.js setup
+
+# The MLflow plugin's tests need pytest and an embedded PostgreSQL in the mlflow venv: a separate pin
+# file, installed on top of the venv (which setup re-creates, stamp included, when its own pins change).
+home=$(cd "${JUDGEFLOW_HOME:-.judgeflow}" && pwd)
+mlflow_python="$home/venvs/mlflow/bin/python"
+test_pins=python/requirements/mlflow-test.txt
+test_stamp="$home/venvs/mlflow/.judgeflow-test-requirements.sha256"
+test_hash=$(sha256sum "$test_pins" | cut -d' ' -f1)
+if [ ! -f "$test_stamp" ] || [ "$(cat "$test_stamp")" != "$test_hash" ]; then
+  "$mlflow_python" -m pip install --disable-pip-version-check -q -r "$test_pins"
+  echo "$test_hash" > "$test_stamp"
+fi
+if [ "$#" -eq 0 ]; then
+  (cd python/judgeflow_mlflow && "$mlflow_python" -m pytest -q -p no:cacheprovider tests)
+fi
+
 npx vitest run "$@"

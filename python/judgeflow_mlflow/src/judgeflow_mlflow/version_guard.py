@@ -29,9 +29,11 @@ class UnsupportedMlflowVersion(RuntimeError):
         super().__init__(
             f"judgeflow's MLflow batch writer (judgeflow_mlflow) was tested with MLflow "
             f"{', '.join(TESTED_MLFLOW_VERSIONS)} only, but MLflow {installed} is installed. "
-            "It writes MLflow's SQL tables directly and would risk rows that MLflow does not read "
-            "back. Install a tested MLflow version (judgeflow setup does), or start the stock "
-            "server without `--app-name judgeflow` (judgeflow then uses MLflow's REST API)."
+            "It writes MLflow's SQL tables directly, and their layout changes between MLflow "
+            "releases. Pin a tested version (python/requirements/mlflow.txt), or run the plugin's "
+            "tests against the new one and add it to TESTED_MLFLOW_VERSIONS in "
+            "judgeflow_mlflow/version_guard.py; a stock `mlflow server` (without `--app-name "
+            "judgeflow`) needs no plugin: judgeflow then writes through MLflow's REST API."
         )
 
 
