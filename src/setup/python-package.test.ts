@@ -90,7 +90,12 @@ describe('installLocalPackages', () => {
       'src/plugin/app.py',
       'src/plugin/check.py',
     ]);
-    expect((await readdir(path.join(root, pkg.dir))).sort()).toEqual(['README.md', 'pyproject.toml', 'src', 'tests']);
+    expect((await readdir(path.join(root, pkg.dir))).sort()).toEqual([
+      'README.md',
+      'pyproject.toml',
+      'src',
+      'tests',
+    ]);
   });
 
   it('refuses with a ConfigError naming the pin file when the preflight check fails', async () => {
