@@ -37,6 +37,7 @@ def test_detection_route_announces_the_contract(server):
     info = requests.get(f"{server.uri}{DETECTION_PATH}", timeout=10).json()
     assert info["version"] == 1
     assert info["mlflow_version"] == "3.17.2"
+    assert info["tested_mlflow_versions"] == ["3.17.2"]
     assert info["max_traces_per_request"] == 500
     assert info["max_request_bytes"] == 32 * 1024 * 1024
 
@@ -88,3 +89,4 @@ def test_the_store_holds_the_same_rows_as_the_rest_path(server, make_experiment)
     assert len(batch["assessments"]) == 3 * ROWS
     for table in rest:
         assert batch[table] == rest[table], table
+

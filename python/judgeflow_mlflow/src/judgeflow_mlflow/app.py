@@ -41,13 +41,19 @@ _refuse_untested_mlflow()
 from flask import Flask, Response, request  # noqa: E402
 from mlflow.environment_variables import _MLFLOW_SGI_NAME  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
-from mlflow.protos.databricks_pb2 import BAD_REQUEST, INTERNAL_ERROR, ErrorCode  # noqa: E402
+from mlflow.protos.databricks_pb2 import (  # noqa: E402
+    BAD_REQUEST,
+    INTERNAL_ERROR,
+    NOT_IMPLEMENTED,
+    ErrorCode,
+)
 from mlflow.server import app as mlflow_flask_app  # noqa: E402
 from mlflow.server.handlers import (  # noqa: E402
     _add_static_prefix,
     _get_tracking_store,
     catch_mlflow_exception,
 )
+from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore  # noqa: E402
 
 from judgeflow_mlflow.batch_request import (  # noqa: E402
     MAX_REQUEST_BYTES,
@@ -69,7 +75,26 @@ def _json(body: object, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
+def _sql_store() -> SqlAlchemyStore:
+    """The server's tracking store, if the batch writer can write to it; else 501 (clients then take
+    the REST path). It writes MLflow's SQL tables; the workspace-aware store scopes rows differently
+    and is not supported."""
+    store = _get_tracking_store()
+    if not isinstance(store, SqlAlchemyStore):
+        raise MlflowException(
+            f"the judgeflow batch writer needs MLflow's SQL tracking store, not {type(store).__name__}",
+            error_code=NOT_IMPLEMENTED,
+        )
+    if store.supports_workspaces:
+        raise MlflowException(
+            "the judgeflow batch writer does not support MLflow workspaces", error_code=NOT_IMPLEMENTED
+        )
+    return store
+
+
+@catch_mlflow_exception
 def batch_writer_info() -> Response:
+    _sql_store()
     return _json({
         "version": CONTRACT_VERSION,
         "mlflow_version": VERSION,
@@ -82,6 +107,7 @@ def batch_writer_info() -> Response:
 @catch_mlflow_exception
 def write_traces_batch() -> Response:
     try:
+        store = _sql_store()
         if request.content_length is not None and request.content_length > MAX_REQUEST_BYTES:
             raise BatchInputError(
                 f"the request body is {request.content_length} bytes, over max_request_bytes "
@@ -89,7 +115,7 @@ def write_traces_batch() -> Response:
             )
         payload = decode_body(request.get_data(cache=False), request.headers.get("Content-Encoding"))
         batch = parse_batch(payload)
-        result = write_batch(_get_tracking_store(), batch)
+        result = write_batch(store, batch)
     except MlflowException as error:
         # The store maps database errors it did not expect to BAD_REQUEST; the request was valid (it
         # was checked above), so such an error is the server's, and the client may retry it.

@@ -1,8 +1,6 @@
 """The write request of the batch writer (`POST /api/3.0/judgeflow/traces/batch`), decoded and
 validated before anything touches the database. Every error names the trace index and the field.
-
-The wire contract: /work/helpers/batch-writer-contract.md in judgeflow's repository notes, and this
-package's README.
+The wire contract is in this package's README.
 """
 
 from __future__ import annotations
