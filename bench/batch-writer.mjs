@@ -9,6 +9,8 @@
 //
 // Cases:
 //   batch — writeTraceBatch: 500 traces per request, one transaction each (sent one at a time)
+//   replay — the batch writer sending rows it already wrote (a retry after a lost answer, a spool
+//           replay): every trace takes the merge path
 //   rest  — the REST path on the same server: StartTraceV3 with assessments inline (8 in flight), OTLP
 //           JSON spans 50 traces per request, link-to-run 100 per request
 //
@@ -62,7 +64,7 @@ async function measureCase(store, kase) {
     const writer = await probeBatchWriter(client);
     if (writer === undefined) throw new Error('the server does not announce the batch writer');
     const write = async (context, jobs) => {
-      if (kase === 'batch') {
+      if (kase === 'batch' || kase === 'replay') {
         await writeTraceBatch(client, jobs, {
           experimentId: context.experimentId,
           runId: context.runId,
@@ -88,6 +90,7 @@ async function measureCase(store, kase) {
     await write(warm, rows(40, warm));
     const context = await newRun(client, kase);
     const jobs = rows(N, context);
+    if (kase === 'replay') await write(context, jobs);
     const sample = jobs.slice(0, 50);
     const average = (bytes) => Math.round(sample.reduce((sum, job) => sum + bytes(job), 0) / sample.length);
     const bytesPerTrace = average((job) => Buffer.byteLength(batchTraceJson(job)));

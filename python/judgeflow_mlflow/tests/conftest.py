@@ -39,14 +39,22 @@ def server_env() -> dict[str, str]:
     }
 
 
-def server_command(backend_uri: str, artifacts: Path, port: int, *, app_name: str | None = "judgeflow") -> list[str]:
+def server_command(
+    backend_uri: str, artifacts: Path, port: int, *, app_name: str | None = "judgeflow"
+) -> list[str]:
     command = [
-        MLFLOW_BIN, "server",
-        "--backend-store-uri", backend_uri,
-        "--artifacts-destination", str(artifacts),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--workers", "1",
+        MLFLOW_BIN,
+        "server",
+        "--backend-store-uri",
+        backend_uri,
+        "--artifacts-destination",
+        str(artifacts),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
     ]
     if app_name is not None:
         command += ["--app-name", app_name]
@@ -83,7 +91,10 @@ def start_server(backend_uri: str, workdir: Path, *, app_name: str | None = "jud
     with open(log, "wb") as out:
         process = subprocess.Popen(
             server_command(backend_uri, workdir / "artifacts", port, app_name=app_name),
-            stdout=out, stderr=subprocess.STDOUT, env=server_env(), start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=server_env(),
+            start_new_session=True,
         )
     uri = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -138,21 +149,49 @@ def postgres(tmp_path_factory):
     root = tmp_path_factory.mktemp("postgres")
     data = root / "data"
     subprocess.run(
-        _as_unprivileged([str(POSTGRES_BIN_PATH / "initdb"), "-D", str(data), "-U", "postgres",
-                          "--auth=trust", "-E", "UTF8", "--no-sync"]),
-        check=True, capture_output=True,
+        _as_unprivileged(
+            [
+                str(POSTGRES_BIN_PATH / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     port = free_port()
     log = open(root / "postgres.log", "wb")
     process = subprocess.Popen(
-        _as_unprivileged([str(POSTGRES_BIN_PATH / "postgres"), "-D", str(data), "-p", str(port),
-                          "-k", str(root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]),
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        _as_unprivileged(
+            [
+                str(POSTGRES_BIN_PATH / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-k",
+                str(root),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+            ]
+        ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while True:
-        ready = subprocess.run([str(POSTGRES_BIN_PATH / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
-                               capture_output=True)
+        ready = subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True
+        )
         if ready.returncode == 0:
             break
         if process.poll() is not None or time.monotonic() > deadline:

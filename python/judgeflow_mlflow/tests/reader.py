@@ -58,7 +58,9 @@ def reader_view(uri: str, *, experiment_id: str, run_id: str) -> dict[str, Any]:
     response = requests.post(
         f"{uri}/api/3.0/mlflow/traces/search",
         json={
-            "locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment_id}}],
+            "locations": [
+                {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment_id}}
+            ],
             "filter": f"attributes.run_id = '{run_id}'",
             "max_results": 500,
         },

@@ -69,29 +69,39 @@ def otlp_span(span: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write_rest(uri: str, rows: list[dict[str, Any]], *, experiment_id: str, run_id: str,
-               otlp_batch: int = 50) -> None:
+def write_rest(
+    uri: str, rows: list[dict[str, Any]], *, experiment_id: str, run_id: str, otlp_batch: int = 50
+) -> None:
     """StartTraceV3 per row (assessments inline) → OTLP spans in batches → link-to-run by 100."""
     session = requests.Session()
     for row in rows:
-        response = session.post(f"{uri}/api/3.0/mlflow/traces", json={"trace": {"trace_info": row["trace_info"]}})
+        response = session.post(
+            f"{uri}/api/3.0/mlflow/traces", json={"trace": {"trace_info": row["trace_info"]}}
+        )
         response.raise_for_status()
     for start in range(0, len(rows), otlp_batch):
         spans = [otlp_span(span) for row in rows[start : start + otlp_batch] for span in row["spans"]]
         if not spans:
             continue
         body = {
-            "resourceSpans": [{
-                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": SERVICE_NAME}}]},
-                "scopeSpans": [{"scope": {"name": "judgeflow"}, "spans": spans}],
-            }]
+            "resourceSpans": [
+                {
+                    "resource": {
+                        "attributes": [{"key": "service.name", "value": {"stringValue": SERVICE_NAME}}]
+                    },
+                    "scopeSpans": [{"scope": {"name": "judgeflow"}, "spans": spans}],
+                }
+            ]
         }
-        response = session.post(f"{uri}/v1/traces", json=body, headers={"x-mlflow-experiment-id": experiment_id})
+        response = session.post(
+            f"{uri}/v1/traces", json=body, headers={"x-mlflow-experiment-id": experiment_id}
+        )
         response.raise_for_status()
     ids = [row["trace_info"]["trace_id"] for row in rows]
     for start in range(0, len(ids), 100):
         response = session.post(
-            f"{uri}/api/2.0/mlflow/traces/link-to-run", json={"run_id": run_id, "trace_ids": ids[start : start + 100]}
+            f"{uri}/api/2.0/mlflow/traces/link-to-run",
+            json={"run_id": run_id, "trace_ids": ids[start : start + 100]},
         )
         response.raise_for_status()
 

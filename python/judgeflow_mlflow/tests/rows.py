@@ -40,9 +40,20 @@ def _iso(ns: int) -> str:
     return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _span(trace: str, span_id: str, parent: str | None, name: str, span_type: str, start: int, end: int,
-          attributes: dict[str, Any], *, status: str = "STATUS_CODE_OK", message: str = "",
-          events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _span(
+    trace: str,
+    span_id: str,
+    parent: str | None,
+    name: str,
+    span_type: str,
+    start: int,
+    end: int,
+    attributes: dict[str, Any],
+    *,
+    status: str = "STATUS_CODE_OK",
+    message: str = "",
+    events: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     return {
         "trace_id": _b64(trace),
         "span_id": _b64(span_id),
@@ -74,60 +85,133 @@ def make_row(index: int, *, namespace: str, experiment_id: str, run_id: str) -> 
     outputs = {"answer": answer}
     failed = index % 5 == 3
     spans = [
-        _span(trace, root_id, None, "predict", "CHAIN", start, end,
-              {"mlflow.spanInputs": inputs, "mlflow.spanOutputs": outputs},
-              status="STATUS_CODE_ERROR" if failed else "STATUS_CODE_OK",
-              message="model timed out" if failed else ""),
-        _span(trace, _hex("llm", index, size=8), root_id, "openai-compatible", "LLM",
-              start + 1_000_000, start + 200_000_000,
-              {
-                  "mlflow.spanInputs": {"messages": [{"role": "user", "content": question}]},
-                  "mlflow.spanOutputs": {"choices": [{"message": {"role": "assistant", "content": answer}}]},
-                  "mlflow.llm.model": "gemma-3-270m",
-                  "mlflow.llm.provider": "local",
-                  "mlflow.chat.tokenUsage": {"input_tokens": 40 + index, "output_tokens": 3, "total_tokens": 43 + index},
-                  "judgeflow.attempts": 1,
-                  "judgeflow.temperature": 0.25,
-              }),
-        _span(trace, _hex("judge", index, size=8), root_id, "judge:correctness", "LLM",
-              start + 201_000_000, start + 249_000_000,
-              {"mlflow.spanInputs": {"request": question, "response": answer},
-               "mlflow.spanOutputs": {"verdict": "yes"}, "mlflow.llm.model": "judge-model"},
-              events=[{"name": "retry", "time_unix_nano": start + 202_000_000,
-                       "attributes": {"attempt": 1, "reason": "429"}}] if index % 2 else []),
+        _span(
+            trace,
+            root_id,
+            None,
+            "predict",
+            "CHAIN",
+            start,
+            end,
+            {"mlflow.spanInputs": inputs, "mlflow.spanOutputs": outputs},
+            status="STATUS_CODE_ERROR" if failed else "STATUS_CODE_OK",
+            message="model timed out" if failed else "",
+        ),
+        _span(
+            trace,
+            _hex("llm", index, size=8),
+            root_id,
+            "openai-compatible",
+            "LLM",
+            start + 1_000_000,
+            start + 200_000_000,
+            {
+                "mlflow.spanInputs": {"messages": [{"role": "user", "content": question}]},
+                "mlflow.spanOutputs": {"choices": [{"message": {"role": "assistant", "content": answer}}]},
+                "mlflow.llm.model": "gemma-3-270m",
+                "mlflow.llm.provider": "local",
+                "mlflow.chat.tokenUsage": {
+                    "input_tokens": 40 + index,
+                    "output_tokens": 3,
+                    "total_tokens": 43 + index,
+                },
+                "judgeflow.attempts": 1,
+                "judgeflow.temperature": 0.25,
+            },
+        ),
+        _span(
+            trace,
+            _hex("judge", index, size=8),
+            root_id,
+            "judge:correctness",
+            "LLM",
+            start + 201_000_000,
+            start + 249_000_000,
+            {
+                "mlflow.spanInputs": {"request": question, "response": answer},
+                "mlflow.spanOutputs": {"verdict": "yes"},
+                "mlflow.llm.model": "judge-model",
+            },
+            events=[
+                {
+                    "name": "retry",
+                    "time_unix_nano": start + 202_000_000,
+                    "attributes": {"attempt": 1, "reason": "429"},
+                }
+            ]
+            if index % 2
+            else [],
+        ),
     ]
     if failed:
-        spans[0]["events"].append({"name": "exception", "time_unix_nano": end,
-                                   "attributes": {"exception.message": "model timed out"}})
+        spans[0]["events"].append(
+            {
+                "name": "exception",
+                "time_unix_nano": end,
+                "attributes": {"exception.message": "model timed out"},
+            }
+        )
     stamp = _iso(end)
     common = {"trace_id": trace_id, "span_id": root_id, "create_time": stamp, "last_update_time": stamp}
     assessments = [
-        {**common, "assessment_id": f"a-{_hex('exp', namespace, index, size=16)}", "assessment_name": "expected",
-         "source": {"source_type": "HUMAN", "source_id": "tester"},
-         "expectation": {"serialized_value": {"serialization_format": "JSON_FORMAT",
-                                              "value": json.dumps({"answer": answer, "alternatives": [index]})}},
-         "metadata": {"mlflow.assessment.sourceRunId": run_id}},
-        {**common, "assessment_id": f"a-{_hex('fb', namespace, index, size=16)}", "assessment_name": "correctness",
-         "source": {"source_type": "LLM_JUDGE", "source_id": "openai:/judge-model"},
-         "feedback": {"value": "yes" if index % 2 else "no"}, "rationale": f"because {index} — ok",
-         "metadata": {"mlflow.assessment.sourceRunId": run_id, "mlflow.assessment.judgeInputTokens": "12"}},
+        {
+            **common,
+            "assessment_id": f"a-{_hex('exp', namespace, index, size=16)}",
+            "assessment_name": "expected",
+            "source": {"source_type": "HUMAN", "source_id": "tester"},
+            "expectation": {
+                "serialized_value": {
+                    "serialization_format": "JSON_FORMAT",
+                    "value": json.dumps({"answer": answer, "alternatives": [index]}),
+                }
+            },
+            "metadata": {"mlflow.assessment.sourceRunId": run_id},
+        },
+        {
+            **common,
+            "assessment_id": f"a-{_hex('fb', namespace, index, size=16)}",
+            "assessment_name": "correctness",
+            "source": {"source_type": "LLM_JUDGE", "source_id": "openai:/judge-model"},
+            "feedback": {"value": "yes" if index % 2 else "no"},
+            "rationale": f"because {index} — ok",
+            "metadata": {"mlflow.assessment.sourceRunId": run_id, "mlflow.assessment.judgeInputTokens": "12"},
+        },
     ]
     if index % 4 == 1:
         assessments.append(
-            {**common, "assessment_id": f"a-{_hex('err', namespace, index, size=16)}", "assessment_name": "exact_match",
-             "source": {"source_type": "CODE", "source_id": "exact_match"},
-             "feedback": {"error": {"error_code": "SCORER_ERROR", "error_message": "boom",
-                                    "stack_trace": "Traceback...\n  boom"}},
-             "metadata": {"mlflow.assessment.sourceRunId": run_id}})
+            {
+                **common,
+                "assessment_id": f"a-{_hex('err', namespace, index, size=16)}",
+                "assessment_name": "exact_match",
+                "source": {"source_type": "CODE", "source_id": "exact_match"},
+                "feedback": {
+                    "error": {
+                        "error_code": "SCORER_ERROR",
+                        "error_message": "boom",
+                        "stack_trace": "Traceback...\n  boom",
+                    }
+                },
+                "metadata": {"mlflow.assessment.sourceRunId": run_id},
+            }
+        )
     else:
         assessments.append(
-            {**common, "assessment_id": f"a-{_hex('num', namespace, index, size=16)}", "assessment_name": "latency_score",
-             "source": {"source_type": "CODE", "source_id": "latency_score"},
-             "feedback": {"value": 0.5 + index}, "metadata": {"mlflow.assessment.sourceRunId": run_id}})
+            {
+                **common,
+                "assessment_id": f"a-{_hex('num', namespace, index, size=16)}",
+                "assessment_name": "latency_score",
+                "source": {"source_type": "CODE", "source_id": "latency_score"},
+                "feedback": {"value": 0.5 + index},
+                "metadata": {"mlflow.assessment.sourceRunId": run_id},
+            }
+        )
     usage = {"input_tokens": 40 + index, "output_tokens": 3, "total_tokens": 43 + index}
     trace_info = {
         "trace_id": trace_id,
-        "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment_id}},
+        "trace_location": {
+            "type": "MLFLOW_EXPERIMENT",
+            "mlflow_experiment": {"experiment_id": experiment_id},
+        },
         "request_time": _iso(start),
         "execution_duration": f"{(end - start) / 1e9:.3f}s",
         "state": "ERROR" if failed else "OK",
@@ -158,8 +242,10 @@ def make_row(index: int, *, namespace: str, experiment_id: str, run_id: str) -> 
 
 
 def make_rows(count: int, *, namespace: str, experiment_id: str, run_id: str, start: int = 0) -> list[dict]:
-    return [make_row(i, namespace=namespace, experiment_id=experiment_id, run_id=run_id)
-            for i in range(start, start + count)]
+    return [
+        make_row(i, namespace=namespace, experiment_id=experiment_id, run_id=run_id)
+        for i in range(start, start + count)
+    ]
 
 
 def batch_trace(row: dict[str, Any]) -> dict[str, Any]:

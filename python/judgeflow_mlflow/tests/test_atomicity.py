@@ -36,8 +36,15 @@ def test_a_failure_inside_the_transaction_rolls_everything_back(server, make_exp
     blocked = rows[2]["trace_info"]
     started = requests.post(
         f"{server.uri}/api/3.0/mlflow/traces",
-        json={"trace": {"trace_info": {**blocked, "assessments": [],
-                                       "tags": {**blocked["tags"], "mlflow.trace.spansLocation": "ARTIFACT_REPO"}}}},
+        json={
+            "trace": {
+                "trace_info": {
+                    **blocked,
+                    "assessments": [],
+                    "tags": {**blocked["tags"], "mlflow.trace.spansLocation": "ARTIFACT_REPO"},
+                }
+            }
+        },
         timeout=30,
     )
     started.raise_for_status()

@@ -19,14 +19,18 @@ ROWS = 12
 def _tables(db_uri, rows, experiment_id, run_id):
     ids = [row["trace_info"]["trace_id"] for row in rows]
     view = normalize(table_view(db_uri, ids), id_map(rows, experiment_id=experiment_id, run_id=run_id))
-    return {name: sorted(entries, key=lambda r: json.dumps(r, sort_keys=True)) for name, entries in view.items()}
+    return {
+        name: sorted(entries, key=lambda r: json.dumps(r, sort_keys=True)) for name, entries in view.items()
+    }
 
 
 def written_both_ways(server, make_experiment, count=ROWS):
     rest_experiment, rest_run = make_experiment()
     batch_experiment, batch_run = make_experiment()
     rest_rows = make_rows(count, namespace=f"rest-{rest_run}", experiment_id=rest_experiment, run_id=rest_run)
-    batch_rows = make_rows(count, namespace=f"batch-{batch_run}", experiment_id=batch_experiment, run_id=batch_run)
+    batch_rows = make_rows(
+        count, namespace=f"batch-{batch_run}", experiment_id=batch_experiment, run_id=batch_run
+    )
     write_rest(server.uri, rest_rows, experiment_id=rest_experiment, run_id=rest_run)
     answer = write_batch(server.uri, batch_rows, experiment_id=batch_experiment, run_id=batch_run)
     assert answer == {"traces": count, "created": count, "merged": 0}
@@ -55,10 +59,14 @@ def test_readers_see_the_same_traces_as_the_rest_path(server, make_experiment):
     (rest_rows, rest_experiment, rest_run), (batch_rows, batch_experiment, batch_run) = written_both_ways(
         server, make_experiment
     )
-    rest = normalize(reader_view(server.uri, experiment_id=rest_experiment, run_id=rest_run),
-                     id_map(rest_rows, experiment_id=rest_experiment, run_id=rest_run))
-    batch = normalize(reader_view(server.uri, experiment_id=batch_experiment, run_id=batch_run),
-                      id_map(batch_rows, experiment_id=batch_experiment, run_id=batch_run))
+    rest = normalize(
+        reader_view(server.uri, experiment_id=rest_experiment, run_id=rest_run),
+        id_map(rest_rows, experiment_id=rest_experiment, run_id=rest_run),
+    )
+    batch = normalize(
+        reader_view(server.uri, experiment_id=batch_experiment, run_id=batch_run),
+        id_map(batch_rows, experiment_id=batch_experiment, run_id=batch_run),
+    )
     # A trace without spans has no data to download: search_traces leaves it out on both paths.
     with_spans = sum(1 for row in batch_rows if row["spans"])
     assert 0 < with_spans < ROWS
@@ -89,4 +97,3 @@ def test_the_store_holds_the_same_rows_as_the_rest_path(server, make_experiment)
     assert len(batch["assessments"]) == 3 * ROWS
     for table in rest:
         assert batch[table] == rest[table], table
-

@@ -41,11 +41,16 @@ def test_the_setup_check_script():
     assert json.loads(ok.stdout) == {"supported": True, "installed": "3.17.2", "tested": ["3.17.2"]}
     # The same script under a Python whose mlflow is another version (its metadata faked).
     faked = subprocess.run(
-        [sys.executable, "-c",
-         "import importlib.metadata as m, runpy, sys; real = m.version; "
-         "m.version = lambda name: '3.18.0' if name == 'mlflow' else real(name); "
-         f"sys.argv = [{str(GUARD_SCRIPT)!r}]; runpy.run_path({str(GUARD_SCRIPT)!r}, run_name='__main__')"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import importlib.metadata as m, runpy, sys; real = m.version; "
+            "m.version = lambda name: '3.18.0' if name == 'mlflow' else real(name); "
+            f"sys.argv = [{str(GUARD_SCRIPT)!r}]; runpy.run_path({str(GUARD_SCRIPT)!r}, run_name='__main__')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert faked.returncode == UNSUPPORTED_EXIT_CODE
     verdict = json.loads(faked.stdout)
@@ -62,10 +67,13 @@ def test_the_server_refuses_to_start_next_to_an_untested_mlflow(scratch_dir):
         f"sys.argv = ['mlflow', 'server', '--app-name', 'judgeflow', '--host', '127.0.0.1', '--port', '{port}', "
         f"'--backend-store-uri', 'sqlite:///{scratch_dir / 'mlflow.db'}', '--workers', '1']; cli()"
     )
-    result = subprocess.run([sys.executable, "-c", command], capture_output=True, text=True, timeout=180,
-                            env=server_env())
+    result = subprocess.run(
+        [sys.executable, "-c", command], capture_output=True, text=True, timeout=180, env=server_env()
+    )
     assert result.returncode == UNSUPPORTED_EXIT_CODE, result.stderr[-2000:]
-    assert "ERROR: judgeflow's MLflow batch writer (judgeflow_mlflow) was tested with MLflow 3.17.2 only, " \
-           "but MLflow 3.18.0 is installed" in result.stderr
+    assert (
+        "ERROR: judgeflow's MLflow batch writer (judgeflow_mlflow) was tested with MLflow 3.17.2 only, "
+        "but MLflow 3.18.0 is installed" in result.stderr
+    )
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "nothing may listen: the server did not start"

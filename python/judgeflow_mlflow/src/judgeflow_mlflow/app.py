@@ -95,13 +95,15 @@ def _sql_store() -> SqlAlchemyStore:
 @catch_mlflow_exception
 def batch_writer_info() -> Response:
     _sql_store()
-    return _json({
-        "version": CONTRACT_VERSION,
-        "mlflow_version": VERSION,
-        "tested_mlflow_versions": list(TESTED_MLFLOW_VERSIONS),
-        "max_traces_per_request": MAX_TRACES_PER_REQUEST,
-        "max_request_bytes": MAX_REQUEST_BYTES,
-    })
+    return _json(
+        {
+            "version": CONTRACT_VERSION,
+            "mlflow_version": VERSION,
+            "tested_mlflow_versions": list(TESTED_MLFLOW_VERSIONS),
+            "max_traces_per_request": MAX_TRACES_PER_REQUEST,
+            "max_request_bytes": MAX_REQUEST_BYTES,
+        }
+    )
 
 
 @catch_mlflow_exception

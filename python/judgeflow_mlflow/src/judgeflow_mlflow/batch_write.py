@@ -5,9 +5,9 @@ How each part maps to MLflow's own code (mlflow/store/tracking/sqlalchemy_store.
 - a trace that does not exist yet: the rows `start_trace` inserts on its happy path (trace_info with
   the analytics columns, tags + `mlflow.artifactLocation`, metadata + the finalized marker,
   assessments), built with MLflow's own helpers but inserted in bulk, one statement per table;
-- a trace that exists (a retry, a replay, a trace the REST path wrote): `start_trace`'s merge branch,
-  replayed statement for statement (row lock, payload generation, column updates, tag, metadata and
-  assessment upserts);
+- a trace that exists (a retry, a replay, a trace the REST path wrote): `start_trace`'s merge branch
+  (row lock, payload generation, column updates, tag, metadata and assessment upserts), for all such
+  traces at once (batch_merge.py);
 - spans: the store's own `_log_spans_once`, run inside this transaction for every span of the batch
   at once (it is already a multi-trace bulk write), so span rows, trace time range, previews, token
   usage and the `spansLocation` tag come from MLflow's code;
@@ -28,12 +28,10 @@ from dataclasses import dataclass
 
 from mlflow.entities.entity_type import EntityAssociationType
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_STATE, RESOURCE_DOES_NOT_EXIST
 from mlflow.store.tracking.dbmodels.models import (
     SqlAssessments,
     SqlEntityAssociation,
     SqlRun,
-    SqlSpan,
     SqlTraceInfo,
     SqlTraceMetadata,
     SqlTraceTag,
@@ -42,28 +40,28 @@ from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 from mlflow.store.tracking.utils.sql_trace_rollups import (
     RollupFamily,
     enqueue_rollup_rebuild_partitions,
-    rollups_enabled,
 )
 from mlflow.store.tracking.utils.trace_analytics import (
-    PROMOTED_TRACE_METADATA_KEYS,
+    COST_COLUMN_BY_KEY,
+    TOKEN_COLUMN_BY_KEY,
     analytics_columns_from_metadata,
     validate_trace_name,
 )
-from mlflow.tracing.constant import TraceMetadataKey, TraceTagKey
+from mlflow.tracing.constant import TraceTagKey
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from judgeflow_mlflow.batch_merge import merge_existing
 from judgeflow_mlflow.batch_request import BatchRequest, TraceRow
 from judgeflow_mlflow.errors import BatchInputError, BatchTargetMissing
+from judgeflow_mlflow.trace_rows import assessment_rows, request_metadata, tag_rows
 
 _logger = logging.getLogger(__name__)
 
 # A concurrent writer inserting the same new trace makes this transaction's insert fail; the retry
 # then finds the trace and merges into it.
 _CONFLICT_RETRIES = 2
-
-_ASSESSMENT_COLUMNS = [column.key for column in SqlAssessments.__table__.columns]
 
 
 @dataclass(frozen=True)
@@ -107,29 +105,29 @@ def _write_once(store: SqlAlchemyStore, request: BatchRequest, experiment) -> Ba
             )
         }
         _check_assessment_owners(session, request)
-        fresh = [row for row in request.traces if row.trace_id not in existing]
+        # Rows in trace id order, so concurrent transactions take the same index locks in the same
+        # order (what MLflow's own writers do to avoid deadlocks).
+        ordered = sorted(request.traces, key=lambda row: row.trace_id)
+        fresh = [row for row in ordered if row.trace_id not in existing]
         _insert_fresh(session, store, experiment, fresh)
-        for row in sorted(
-            (row for row in request.traces if row.trace_id in existing), key=lambda r: r.trace_id
-        ):
-            _merge_existing(session, store, experiment, row)
+        merge_existing(session, store, experiment, [row for row in ordered if row.trace_id in existing])
 
-        spans = [span for row in request.traces for span in row.spans]
+        spans = [span for row in ordered for span in row.spans]
         if spans:
+            # The spans' pass reads trace_info rows as they are now, not as this session last saw them.
+            session.expire_all()
             with _store_in_session(store, session) as bound:
                 bound._log_spans_once(request.experiment_id, spans)
 
-        if request.run_id is not None and trace_ids:
-            _link_to_run(session, store, trace_ids, request.run_id)
+        if request.run_id is not None and ordered:
+            _link_to_run(session, store, [row.trace_id for row in ordered], request.run_id)
         return BatchResult(traces=len(request.traces), created=len(fresh), merged=len(existing))
 
 
 def _check_assessment_owners(session: Session, request: BatchRequest) -> None:
     """An assessment id already used on another trace would be moved by an upsert: refuse it."""
     owner_of = {
-        assessment.assessment_id: row
-        for row in request.traces
-        for assessment in row.trace_info.assessments
+        assessment.assessment_id: row for row in request.traces for assessment in row.trace_info.assessments
     }
     if not owner_of:
         return
@@ -144,33 +142,6 @@ def _check_assessment_owners(session: Session, request: BatchRequest) -> None:
             )
 
 
-def _artifact_location_tag(store: SqlAlchemyStore, experiment, trace_id: str) -> dict[str, str]:
-    tag = store._get_trace_artifact_location_tag(experiment, trace_id)
-    return {"request_id": trace_id, "key": tag.key, "value": tag.value}
-
-
-def _request_metadata(row: TraceRow) -> dict[str, str]:
-    """The metadata rows start_trace keeps: promoted keys live in columns; plus the finalized marker."""
-    metadata = {
-        key: value
-        for key, value in row.trace_info.trace_metadata.items()
-        if key not in PROMOTED_TRACE_METADATA_KEYS
-    }
-    metadata[TraceMetadataKey.TRACE_INFO_FINALIZED] = "true"
-    return metadata
-
-
-def _sql_assessments(row: TraceRow, experiment_id: int) -> list[SqlAssessments]:
-    out = []
-    for assessment in row.trace_info.assessments:
-        sql = SqlAssessments.from_mlflow_entity(assessment)
-        sql.trace_id = row.trace_id
-        sql.experiment_id = experiment_id
-        sql.trace_timestamp_ms = row.trace_info.request_time
-        out.append(sql)
-    return out
-
-
 def _insert_fresh(session: Session, store: SqlAlchemyStore, experiment, rows: list[TraceRow]) -> None:
     """start_trace's happy-path rows for traces that do not exist yet, one INSERT per table."""
     if not rows:
@@ -179,32 +150,26 @@ def _insert_fresh(session: Session, store: SqlAlchemyStore, experiment, rows: li
     for row in rows:
         info = row.trace_info
         experiment_id = int(info.experiment_id)
-        infos.append({
-            "request_id": row.trace_id,
-            "experiment_id": experiment_id,
-            "timestamp_ms": info.request_time,
-            "execution_time_ms": info.execution_duration,
-            "status": info.state.value,
-            "client_request_id": info.client_request_id,
-            "request_preview": info.request_preview,
-            "response_preview": info.response_preview,
-            "trace_name": validate_trace_name(info.tags.get(TraceTagKey.TRACE_NAME)),
-            **_analytics_columns(info.trace_metadata),
-        })
-        tags.extend(
-            {"request_id": row.trace_id, "key": key, "value": value}
-            for key, value in info.tags.items()
-            if key != TraceTagKey.TRACE_NAME
+        infos.append(
+            {
+                "request_id": row.trace_id,
+                "experiment_id": experiment_id,
+                "timestamp_ms": info.request_time,
+                "execution_time_ms": info.execution_duration,
+                "status": info.state.value,
+                "client_request_id": info.client_request_id,
+                "request_preview": info.request_preview,
+                "response_preview": info.response_preview,
+                "trace_name": validate_trace_name(info.tags.get(TraceTagKey.TRACE_NAME)),
+                **_analytics_columns(info.trace_metadata),
+            }
         )
-        tags.append(_artifact_location_tag(store, experiment, row.trace_id))
+        tags.extend(tag_rows(store, experiment, row))
         metadata.extend(
             {"request_id": row.trace_id, "key": key, "value": value}
-            for key, value in sorted(_request_metadata(row).items())
+            for key, value in sorted(request_metadata(row).items())
         )
-        assessments.extend(
-            {column: getattr(sql, column) for column in _ASSESSMENT_COLUMNS}
-            for sql in _sql_assessments(row, experiment_id)
-        )
+        assessments.extend(assessment_rows(row))
         partitions.extend(
             (family, experiment_id, [info.request_time])
             for family in (RollupFamily.TRACE_METRIC, RollupFamily.ASSESSMENT)
@@ -217,18 +182,7 @@ def _insert_fresh(session: Session, store: SqlAlchemyStore, experiment, rows: li
         session.execute(insert(SqlAssessments), assessments)
 
 
-_ANALYTICS_COLUMNS = (
-    "session_id",
-    "input_tokens",
-    "output_tokens",
-    "total_tokens",
-    "cache_read_input_tokens",
-    "cache_creation_input_tokens",
-    "cache_creation_input_tokens_above_1hr",
-    "input_cost",
-    "output_cost",
-    "total_cost",
-)
+_ANALYTICS_COLUMNS = ("session_id", *TOKEN_COLUMN_BY_KEY.values(), *COST_COLUMN_BY_KEY.values())
 
 
 def _analytics_columns(metadata: dict[str, str]) -> dict[str, object]:
@@ -237,99 +191,6 @@ def _analytics_columns(metadata: dict[str, str]) -> dict[str, object]:
     columns = dict.fromkeys(_ANALYTICS_COLUMNS)
     columns.update(analytics_columns_from_metadata(metadata))
     return columns
-
-
-def _merge_existing(session: Session, store: SqlAlchemyStore, experiment, row: TraceRow) -> None:
-    """start_trace's merge branch (the trace exists already), statement for statement."""
-    info = row.trace_info
-    trace_id = row.trace_id
-    experiment_id = int(info.experiment_id)
-    workspace = store._get_active_workspace()
-    if rollups_enabled():
-        snapshot = (
-            store._trace_query(session, workspace=workspace)
-            .filter(SqlTraceInfo.request_id == trace_id)
-            .one()
-        )
-        previous_span_partitions = [
-            (int(span_experiment), int(start_ns) // 1_000_000)
-            for span_experiment, start_ns in session.query(
-                SqlSpan.experiment_id, SqlSpan.start_time_unix_nano
-            ).filter(
-                SqlSpan.trace_id == trace_id,
-                SqlSpan.experiment_id.isnot(None),
-                SqlSpan.start_time_unix_nano.isnot(None),
-            )
-        ]
-        families = (RollupFamily.TRACE_METRIC, RollupFamily.ASSESSMENT)
-        enqueue_rollup_rebuild_partitions(
-            session,
-            [
-                *[(family, experiment_id, [info.request_time]) for family in families],
-                *[
-                    (family, int(snapshot.experiment_id), [snapshot.timestamp_ms])
-                    for family in families
-                ],
-                *[
-                    (RollupFamily.SPAN_COST, span_experiment, [timestamp_ms])
-                    for span_experiment, timestamp_ms in previous_span_partitions
-                ],
-                *[
-                    (RollupFamily.SPAN_COST, experiment_id, [timestamp_ms])
-                    for _, timestamp_ms in previous_span_partitions
-                ],
-            ],
-        )
-    db_trace = (
-        store._trace_query(session, for_update_or_delete=True, workspace=workspace)
-        .filter(SqlTraceInfo.request_id == trace_id)
-        .one_or_none()
-    )
-    if db_trace is None:
-        raise MlflowException(
-            f"Trace with ID '{trace_id}' no longer exists.", error_code=RESOURCE_DOES_NOT_EXIST
-        )
-    if not store._is_sql_trace_db_backed(db_trace):
-        raise MlflowException(
-            f"traces[{row.index}]: cannot update trace '{trace_id}', it is no longer DB-backed.",
-            error_code=INVALID_STATE,
-        )
-    store._advance_db_payload_generations_for_db_span_writes(session, [trace_id])
-
-    db_trace.experiment_id = info.experiment_id
-    db_trace.timestamp_ms = info.request_time
-    db_trace.execution_time_ms = info.execution_duration
-    db_trace.status = info.state.value
-    db_trace.client_request_id = info.client_request_id
-    if TraceTagKey.TRACE_NAME in info.tags:
-        db_trace.trace_name = validate_trace_name(info.tags[TraceTagKey.TRACE_NAME])
-    for column, value in analytics_columns_from_metadata(info.trace_metadata).items():
-        setattr(db_trace, column, value)
-    if info.request_preview is not None:
-        db_trace.request_preview = info.request_preview
-    if info.response_preview is not None:
-        db_trace.response_preview = info.response_preview
-
-    for key, value in info.tags.items():
-        if key != TraceTagKey.TRACE_NAME:
-            session.merge(SqlTraceTag(request_id=trace_id, key=key, value=value))
-    location = store._get_trace_artifact_location_tag(experiment, trace_id)
-    session.merge(SqlTraceTag(request_id=trace_id, key=location.key, value=location.value))
-    for assessment in _sql_assessments(row, experiment_id):
-        session.merge(assessment)
-    for key, value in sorted(_request_metadata(row).items()):
-        session.merge(SqlTraceMetadata(request_id=trace_id, key=key, value=value))
-    session.query(SqlSpan).filter(SqlSpan.trace_id == trace_id).update(
-        {SqlSpan.experiment_id: experiment_id}, synchronize_session=False
-    )
-    session.query(SqlAssessments).filter(SqlAssessments.trace_id == trace_id).update(
-        {
-            SqlAssessments.experiment_id: experiment_id,
-            SqlAssessments.trace_timestamp_ms: info.request_time,
-        },
-        synchronize_session=False,
-    )
-    session.flush()
 
 
 @contextmanager

@@ -156,8 +156,10 @@ def span_from_dict(data: Any, *, trace_id_hex: str, where: str) -> Span:
     if not isinstance(raw_links, list):
         raise BatchInputError(f"{where}.links: expected a list, got {_show(raw_links)}")
     for position, link in enumerate(raw_links):
-        if not isinstance(link, dict) or not isinstance(link.get("trace_id"), str) or not isinstance(
-            link.get("span_id"), str
+        if (
+            not isinstance(link, dict)
+            or not isinstance(link.get("trace_id"), str)
+            or not isinstance(link.get("span_id"), str)
         ):
             raise BatchInputError(f"{where}.links[{position}]: expected {{trace_id, span_id, attributes}}")
         links.append(Link.from_dict(link))
