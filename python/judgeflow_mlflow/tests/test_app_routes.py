@@ -11,13 +11,14 @@ import judgeflow_mlflow.app as plugin
 from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
 
-class _WorkspaceStore(SqlAlchemyStore):
-    def __init__(self) -> None:  # never touches a database
-        pass
+class _StandInStore(SqlAlchemyStore):
+    def __init__(self, db_type: str, workspaces: bool = False) -> None:  # never touches a database
+        self.db_type = db_type
+        self._workspaces = workspaces
 
     @property
     def supports_workspaces(self) -> bool:
-        return True
+        return self._workspaces
 
 
 @pytest.fixture()
@@ -32,7 +33,8 @@ def client():
     ("store", "reason"),
     [
         (object(), "needs MLflow's SQL tracking store, not object"),
-        (_WorkspaceStore(), "does not support MLflow workspaces"),
+        (_StandInStore("mysql"), "tested on sqlite and postgresql stores only, not mysql"),
+        (_StandInStore("sqlite", workspaces=True), "does not support MLflow workspaces"),
     ],
 )
 def test_stores_the_writer_cannot_write_answer_501(client, monkeypatch, store, reason):

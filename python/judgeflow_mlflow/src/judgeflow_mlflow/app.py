@@ -67,6 +67,8 @@ from judgeflow_mlflow.errors import BatchInputError  # noqa: E402
 _logger = logging.getLogger(__name__)
 
 CONTRACT_VERSION = 1
+TESTED_DATABASES = ("sqlite", "postgresql")
+"""The store dialects the tests run on; any other gets 501 (clients then use the REST path)."""
 DETECTION_PATH = "/api/3.0/judgeflow/batch-writer"
 BATCH_PATH = "/api/3.0/judgeflow/traces/batch"
 
@@ -77,12 +79,18 @@ def _json(body: object, status: int = 200) -> Response:
 
 def _sql_store() -> SqlAlchemyStore:
     """The server's tracking store, if the batch writer can write to it; else 501 (clients then take
-    the REST path). It writes MLflow's SQL tables; the workspace-aware store scopes rows differently
-    and is not supported."""
+    the REST path). It writes MLflow's SQL tables, on the databases it is tested on; the
+    workspace-aware store scopes rows differently and is not supported."""
     store = _get_tracking_store()
     if not isinstance(store, SqlAlchemyStore):
         raise MlflowException(
             f"the judgeflow batch writer needs MLflow's SQL tracking store, not {type(store).__name__}",
+            error_code=NOT_IMPLEMENTED,
+        )
+    if store.db_type not in TESTED_DATABASES:
+        raise MlflowException(
+            f"the judgeflow batch writer is tested on {' and '.join(TESTED_DATABASES)} stores only, "
+            f"not {store.db_type}",
             error_code=NOT_IMPLEMENTED,
         )
     if store.supports_workspaces:
