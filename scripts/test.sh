@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing (npm packages, the pinned Python environments, the local
-# judge model), builds, checks types and lint, then runs every test tier — unit tests in parallel, then
-# the integration tier serially against real servers it starts itself (MLflow, a Ray head, a local judge).
-# The Python Ray bridge's own tests (python/tests, pytest from the ray venv's pins) run before vitest.
+# judge model), builds, checks types and lint, then runs every test tier — the Python suites (the Ray
+# bridge's, and the MLflow plugin's against real MLflow servers on SQLite and PostgreSQL), unit tests in
+# parallel, then the integration tier serially against real servers it starts itself (MLflow, a Ray
+# head, a local judge). Arguments go to vitest and skip the Python suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MLFLOW_DISABLE_TELEMETRY=true
@@ -19,5 +20,21 @@ npm run build
 npx tsc -p tsconfig.json --noEmit
 npx biome check .
 node bin/judgeflow.js setup
-"${JUDGEFLOW_HOME:-.judgeflow}/venvs/ray/bin/python" -m pytest -q -p no:cacheprovider python/tests
+
+# The MLflow plugin's tests need pytest in the mlflow venv (its PostgreSQL comes with the venv): a separate pin
+# file, installed on top of the venv (which setup re-creates, stamp included, when its own pins change).
+home=$(cd "${JUDGEFLOW_HOME:-.judgeflow}" && pwd)
+mlflow_python="$home/venvs/mlflow/bin/python"
+test_pins=python/requirements/mlflow-test.txt
+test_stamp="$home/venvs/mlflow/.judgeflow-test-requirements.sha256"
+test_hash=$(sha256sum "$test_pins" | cut -d' ' -f1)
+if [ ! -f "$test_stamp" ] || [ "$(cat "$test_stamp")" != "$test_hash" ]; then
+  "$mlflow_python" -m pip install --disable-pip-version-check -q -r "$test_pins"
+  echo "$test_hash" > "$test_stamp"
+fi
+if [ "$#" -eq 0 ]; then
+  "${JUDGEFLOW_HOME:-.judgeflow}/venvs/ray/bin/python" -m pytest -q -p no:cacheprovider python/tests
+  (cd python/judgeflow_mlflow && "$mlflow_python" -m pytest -q -p no:cacheprovider tests)
+fi
+
 npx vitest run "$@"

@@ -1,4 +1,13 @@
 export {
+  type BatchTarget,
+  type BatchWriteResult,
+  type BatchWriterInfo,
+  type BatchWriterLimits,
+  planBatchRequests,
+  probeBatchWriter,
+  writeTraceBatch,
+} from './batch-writer.js';
+export {
   isNotFound,
   MlflowClient,
   type PromptVersion,

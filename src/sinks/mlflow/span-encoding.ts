@@ -95,12 +95,18 @@ export function otlpSpan(traceIdHex: string, span: Span) {
 
 export type OtlpSpan = ReturnType<typeof otlpSpan>;
 
+/**
+ * The `service.name` of judgeflow's OTLP resource. MLflow keeps resource attributes as trace tags, so
+ * every trace whose spans went through OTLP carries the tag `service.name=judgeflow`.
+ */
+export const OTLP_SERVICE_NAME = 'judgeflow';
+
 /** An `ExportTraceServiceRequest` (JSON encoding) carrying the spans of one or more traces. */
 export function otlpRequest(spans: readonly OtlpSpan[]) {
   return {
     resourceSpans: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'judgeflow' } }] },
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: OTLP_SERVICE_NAME } }] },
         scopeSpans: [{ scope: { name: 'judgeflow' }, spans }],
       },
     ],
@@ -110,34 +116,46 @@ export function otlpRequest(spans: readonly OtlpSpan[]) {
 const base64Of = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 const statusName = { UNSET: 'STATUS_CODE_UNSET', OK: 'STATUS_CODE_OK', ERROR: 'STATUS_CODE_ERROR' } as const;
 
+/**
+ * One trace's spans as Python's `Span.to_dict` writes them (the `traces.json` layout, also the batch
+ * writer's span format). Nanosecond times are placeholders: serialize with `jsonWithNanos`.
+ */
+export function pythonSpanDicts(traceIdHex: string, traceId: string, spans: readonly Span[]) {
+  return spans.map((span) => {
+    const attributes: Record<string, string> = { 'mlflow.traceRequestId': JSON.stringify(traceId) };
+    for (const [key, value] of Object.entries(spanAttributes(span))) {
+      attributes[key] = pythonJsonDumps(value, { ensureAscii: false });
+    }
+    return {
+      trace_id: base64Of(traceIdHex),
+      span_id: base64Of(span.spanId),
+      parent_span_id: span.parentId !== null ? base64Of(span.parentId) : null,
+      name: span.name,
+      start_time_unix_nano: rawInteger(msToNanos(span.startTimeMs)),
+      end_time_unix_nano: rawInteger(msToNanos(Math.max(span.endTimeMs, span.startTimeMs))),
+      events: (span.events ?? []).map((event) => ({
+        name: event.name,
+        time_unix_nano: rawInteger(msToNanos(event.timeMs)),
+        attributes: event.attributes ?? {},
+      })),
+      status: { code: statusName[span.status.code], message: span.status.message ?? '' },
+      attributes,
+      links: [],
+    };
+  });
+}
+
+export type PythonSpanDict = ReturnType<typeof pythonSpanDicts>[number];
+
+/** JSON text of a value holding `pythonSpanDicts` output, nanosecond times as integer literals. */
+export function jsonWithNanos(value: unknown): string {
+  // Nanosecond times exceed 2^53: they are written as integer literals, not through a lossy Number.
+  return JSON.stringify(value).replace(/"\\u0000ns:(\d+)"/g, '$1');
+}
+
 /** The `traces.json` artifact body for one trace (Python's `TraceData.to_dict` layout). */
 export function tracesJsonArtifact(traceIdHex: string, traceId: string, spans: readonly Span[]): string {
-  const body = {
-    spans: spans.map((span) => {
-      const attributes: Record<string, string> = { 'mlflow.traceRequestId': JSON.stringify(traceId) };
-      for (const [key, value] of Object.entries(spanAttributes(span))) {
-        attributes[key] = pythonJsonDumps(value, { ensureAscii: false });
-      }
-      return {
-        trace_id: base64Of(traceIdHex),
-        span_id: base64Of(span.spanId),
-        parent_span_id: span.parentId !== null ? base64Of(span.parentId) : null,
-        name: span.name,
-        start_time_unix_nano: rawInteger(msToNanos(span.startTimeMs)),
-        end_time_unix_nano: rawInteger(msToNanos(Math.max(span.endTimeMs, span.startTimeMs))),
-        events: (span.events ?? []).map((event) => ({
-          name: event.name,
-          time_unix_nano: rawInteger(msToNanos(event.timeMs)),
-          attributes: event.attributes ?? {},
-        })),
-        status: { code: statusName[span.status.code], message: span.status.message ?? '' },
-        attributes,
-        links: [],
-      };
-    }),
-  };
-  // Nanosecond times exceed 2^53: they are written as integer literals, not through a lossy Number.
-  return JSON.stringify(body).replace(/"\\u0000ns:(\d+)"/g, '$1');
+  return jsonWithNanos({ spans: pythonSpanDicts(traceIdHex, traceId, spans) });
 }
 
 function rawInteger(digits: string): string {
