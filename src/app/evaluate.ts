@@ -43,9 +43,10 @@ export interface EvaluateOptions {
    * MLflow logging: `true` or `{trackingUri}` logs the run; `false` writes files only. Default: log
    * when `MLFLOW_TRACKING_URI` is set, else files only (the library never starts servers by itself).
    * `traces`: which rows get a trace — `all` (default), `failed`, `sample:<fraction>` (every row is
-   * in the run's results table either way).
+   * in the run's results table either way). `batchWriter: 'off'` writes through the REST path even
+   * to a server with judgeflow's batch writer.
    */
-  mlflow?: boolean | { trackingUri?: string; traces?: string };
+  mlflow?: boolean | { trackingUri?: string; traces?: string; batchWriter?: 'auto' | 'off' };
   limit?: number;
   sample?: number;
   seed?: number;
@@ -210,6 +211,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
           trackingUri: trackingUri as string,
           env,
           ...(traces !== undefined ? { traces } : {}),
+          ...(typeof options.mlflow === 'object' && options.mlflow.batchWriter !== undefined
+            ? { batchWriter: options.mlflow.batchWriter }
+            : {}),
         }),
       );
     }

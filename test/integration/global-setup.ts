@@ -41,7 +41,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** http://127.0.0.1:PORT of a real `mlflow server` (PostgreSQL store, local artifacts). */
+    /** http://127.0.0.1:PORT of a real `mlflow server` as judgeflow runs its own: PostgreSQL store, the batch writer, local artifacts. */
     mlflowUri: string;
     /** http://127.0.0.1:PORT/v1 of `judgeflow serve-judge` over the local GGUF model. */
     judgeBaseUrl: string;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RowResult } from '../../src/core/result.js';
 import { requirePythonEnv } from '../../src/setup/python-env.js';
 import {
@@ -22,19 +22,22 @@ import { startMlflowServer, type TestMlflowServer, testHome } from './servers/ml
 // and both read back with Python's `mlflow` (test/python/dump_run.py, as the cross-check reads runs).
 
 const run = promisify(execFile);
-const stockUri = inject('mlflowUri');
-
 let plugin: TestMlflowServer;
+let stock: TestMlflowServer;
+let stockUri: string;
 let client: MlflowClient;
 
 beforeAll(async () => {
   plugin = await startMlflowServer({ extraArgs: ['--app-name', 'judgeflow'] });
+  stock = await startMlflowServer({ appName: null, store: 'sqlite' });
+  stockUri = stock.uri;
   client = new MlflowClient({ trackingUri: plugin.uri });
 });
 
 afterAll(async () => {
   await client?.close();
   await plugin?.stop();
+  await stock?.stop();
 });
 
 interface DumpedTrace {

@@ -68,9 +68,10 @@ let python: string;
 let reference: Dump;
 /** `EvaluationResult.metrics` as Python's `mlflow.genai.evaluate()` returned them. */
 let referenceMetrics: Record<string, number>;
-/** judgeflow's own aggregation (`summary.json` metrics). */
-let oursSummaryMetrics: Record<string, number>;
-let ours: Dump;
+/** judgeflow's side, once per MLflow write path: its run as Python reads it, and its own aggregation. */
+const paths = ['batch writer', 'REST path'] as const;
+type WritePath = (typeof paths)[number];
+const oursBy = new Map<WritePath, { dump: Dump; summaryMetrics: Record<string, number> }>();
 let client: MlflowClient;
 
 async function dump(runId: string): Promise<Dump> {
@@ -125,46 +126,62 @@ beforeAll(async () => {
 
   // judgeflow's side: the real library API on the same rows, with the TypeScript forms of the same
   // scorers (`test/python/reference_evaluate.py`): custom scorers returning a bool, a number, a string,
-  // a Feedback, and throwing.
-  const outDir = path.join(os.tmpdir(), `judgeflow-crosscheck-${randomUUID()}`);
-  const result = await evaluate({
-    data: referenceRows(),
-    scorers: [
-      scorer(({ outputs, expectations }) => outputs === expectations?.expected_response, {
-        name: 'exact_match',
-      }),
-      scorer(({ outputs }) => String(outputs).length, { name: 'answer_length' }),
-      scorer(({ outputs, expectations }) => (outputs === expectations?.expected_response ? 'yes' : 'no'), {
-        name: 'verdict',
-      }),
-      scorer(
-        ({ inputs }) => {
-          const score = String(inputs.question).includes('?') ? 1.0 : 0.5;
-          return { value: score, rationale: `question mark present: ${score === 1.0 ? 'True' : 'False'}` };
-        },
-        { name: 'judged' },
-      ),
-      scorer(
-        () => {
-          throw new Error('boom');
-        },
-        { name: 'always_fails' },
-      ),
-    ],
-    mlflow: { trackingUri: uri },
-    experiment: `judgeflow-${randomUUID()}`,
-    outDir,
-    env: { MLFLOW_DISABLE_TELEMETRY: 'true' },
-  });
-  oursSummaryMetrics = result.metrics;
-  ours = await dump(result.mlflow?.run_id ?? '');
+  // a Feedback, and throwing — written once through the server's batch writer (the test server is
+  // judgeflow's own), once through the REST path any MLflow server takes.
+  for (const writePath of paths) {
+    const outDir = path.join(os.tmpdir(), `judgeflow-crosscheck-${randomUUID()}`);
+    const result = await evaluate({
+      data: referenceRows(),
+      scorers: [
+        scorer(({ outputs, expectations }) => outputs === expectations?.expected_response, {
+          name: 'exact_match',
+        }),
+        scorer(({ outputs }) => String(outputs).length, { name: 'answer_length' }),
+        scorer(({ outputs, expectations }) => (outputs === expectations?.expected_response ? 'yes' : 'no'), {
+          name: 'verdict',
+        }),
+        scorer(
+          ({ inputs }) => {
+            const score = String(inputs.question).includes('?') ? 1.0 : 0.5;
+            return { value: score, rationale: `question mark present: ${score === 1.0 ? 'True' : 'False'}` };
+          },
+          { name: 'judged' },
+        ),
+        scorer(
+          () => {
+            throw new Error('boom');
+          },
+          { name: 'always_fails' },
+        ),
+      ],
+      mlflow: { trackingUri: uri, batchWriter: writePath === 'batch writer' ? 'auto' : 'off' },
+      experiment: `judgeflow-${randomUUID()}`,
+      outDir,
+      env: { MLFLOW_DISABLE_TELEMETRY: 'true' },
+    });
+    oursBy.set(writePath, { dump: await dump(result.mlflow?.run_id ?? ''), summaryMetrics: result.metrics });
+  }
 }, 300_000);
 
 afterAll(async () => {
   await client.close();
 });
 
-describe('judgeflow vs mlflow.genai.evaluate(), read back by Python', () => {
+it('the test server has the batch writer, so both write paths are exercised', async () => {
+  const { probeBatchWriter } = await import('../../src/sinks/mlflow/batch-writer.js');
+  expect(await probeBatchWriter(client)).toMatchObject({ version: 1 });
+});
+
+describe.each(paths)('judgeflow (%s) vs mlflow.genai.evaluate(), read back by Python', (writePath) => {
+  let ours: Dump;
+  let oursSummaryMetrics: Record<string, number>;
+  beforeAll(() => {
+    const side = oursBy.get(writePath);
+    if (side === undefined) throw new Error(`no ${writePath} run`);
+    ours = side.dump;
+    oursSummaryMetrics = side.summaryMetrics;
+  });
+
   it('both runs finished with one trace per row', () => {
     expect(ours.run.status).toBe(reference.run.status);
     expect(ours.traces).toHaveLength(reference.traces.length);

@@ -54,7 +54,8 @@ beforeAll(async () => {
   );
   const info = await startInfo({ experiment, rows: results });
   outDir = info.outDir;
-  const sink = createMlflowSink({ client, concurrency: 2, batchSize: 2 });
+  // The REST path (the cross-check covers the batch writer too): StartTraceV3, OTLP, link-to-run.
+  const sink = createMlflowSink({ client, concurrency: 2, batchSize: 2, batchWriter: 'off' });
   await sink.start(info);
   for (const result of results) sink.write(result);
   // A second result for a row already written (a retried worker): the first one wins.

@@ -2,6 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import { MlflowError } from '../../core/errors.js';
 import type { RowResult } from '../../core/result.js';
+import { type BatchWriterInfo, probeBatchWriter, writeTraceBatch } from './batch-writer.js';
 import type { MlflowClient } from './client.js';
 import { chunk, mlflowLimits } from './limits.js';
 import { otlpProtobufRequest } from './otlp-protobuf.js';
@@ -25,6 +26,9 @@ export class RunWriter {
   #spanMode: SpanMode = 'unknown';
   /** False once the server showed it ignores assessments sent inline with StartTraceV3. */
   #inlineAssessments = true;
+  readonly #batchWriterMode: 'auto' | 'off';
+  /** The server's batch writer, once probed (undefined inside: the server has none). */
+  #batchWriter: Promise<BatchWriterInfo | undefined> | undefined;
 
   /**
    * `spans`: `auto` (default) sends span data through OTLP when the server ingests it (as Python's
@@ -32,10 +36,29 @@ export class RunWriter {
    * `artifact` always uses the artifact (measured ~1.6× more rows/s on a SQLite server, but spans are
    * then not in the store's span tables).
    */
-  constructor(client: MlflowClient, state: SpoolState, options: { spans?: 'auto' | 'artifact' } = {}) {
+  constructor(
+    client: MlflowClient,
+    state: SpoolState,
+    options: { spans?: 'auto' | 'artifact'; batchWriter?: 'auto' | 'off' } = {},
+  ) {
     this.client = client;
     this.state = state;
     if (options.spans === 'artifact') this.#spanMode = 'artifact';
+    this.#batchWriterMode = options.batchWriter ?? (options.spans === 'artifact' ? 'off' : 'auto');
+  }
+
+  /**
+   * The server's batch writer (judgeflow's own MLflow server, `--app-name judgeflow`), probed once;
+   * undefined for any other server, which gets the REST path. A probe that got no answer at all (an
+   * outage) is not remembered: the next write probes again.
+   */
+  batchWriter(): Promise<BatchWriterInfo | undefined> {
+    if (this.#batchWriterMode === 'off') return Promise.resolve(undefined);
+    this.#batchWriter ??= probeBatchWriter(this.client).catch((error: unknown) => {
+      this.#batchWriter = undefined;
+      throw error;
+    });
+    return this.#batchWriter;
   }
 
   get runId(): string | undefined {
@@ -134,6 +157,29 @@ export class RunWriter {
   async writeRows(jobs: readonly TraceJob[], options: { verify: boolean }): Promise<string[]> {
     if (jobs.length === 0) return [];
     const context = this.context();
+    const batchWriter = await this.batchWriter();
+    if (batchWriter !== undefined) {
+      // One request (one transaction) for the whole batch: trace infos, assessments, spans and run
+      // links. The writer merges into what exists by id; a row that may be partly written is still
+      // read first, so an assessment another client wrote with its own id is matched by content and
+      // not written twice.
+      let toWrite = jobs;
+      if (options.verify) {
+        const infos = await Promise.all(jobs.map((job) => this.client.getTraceInfo(job.traceId)));
+        toWrite = jobs.map((job, i) => {
+          const info = infos[i];
+          return info === undefined
+            ? job
+            : { ...job, assessments: missingAssessments(job.assessments, info.assessments ?? []) };
+        });
+      }
+      await writeTraceBatch(this.client, toWrite, {
+        experimentId: context.experimentId,
+        runId: context.runId,
+        limits: batchWriter,
+      });
+      return jobs.map((job) => job.traceId);
+    }
     const existing = new Map<string, TraceInfo>();
     if (options.verify) {
       const infos = await Promise.all(jobs.map((job) => this.client.getTraceInfo(job.traceId)));

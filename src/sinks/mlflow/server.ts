@@ -119,7 +119,7 @@ export interface MlflowUpOptions {
   backendStoreUri?: string;
   /** `--artifacts-destination`: a folder or `s3://bucket/path`; default `<home>/mlflow/artifacts`. */
   artifactsDestination?: string;
-  /** `--app-name` of `mlflow server` (a server-side plugin). */
+  /** `--app-name` of `mlflow server`; default `judgeflow` (judgeflow's batch writer). */
   appName?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -242,7 +242,9 @@ async function upLocked(folder: ServerFolder, options: MlflowUpOptions): Promise
       artifactsDestination,
       port,
       workers,
-      ...(options.appName !== undefined ? { appName: options.appName } : {}),
+      // judgeflow's batch writer (python/judgeflow_mlflow): many rows in one transaction; every stock
+      // route stays as it is, and clients without it use the REST path.
+      appName: options.appName ?? 'judgeflow',
       source: env.raw,
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       onSpawned: writeRecord,

@@ -50,6 +50,11 @@ export interface MlflowSinkOptions {
   lingerMs?: number;
   /** Span transport: `auto` (OTLP when the server ingests it, else the artifact) or `artifact`. */
   spans?: 'auto' | 'artifact';
+  /**
+   * `auto` (default): write through the server's batch writer when it has one (judgeflow's own
+   * server), else the REST path; `off`: always the REST path.
+   */
+  batchWriter?: 'auto' | 'off';
   /** Rows held in memory before further rows go to the disk spool; default 2000. */
   maxQueuedRows?: number;
   /** While the server is unreachable: how often to try again; default 5 s. */
@@ -189,7 +194,10 @@ class MlflowSink implements Sink {
       writer: { pid: process.pid, host: os.hostname() },
       traces: formatTracePolicy(this.#policy),
     };
-    this.#writer = new RunWriter(this.#client, state, { spans: this.#options.spans ?? 'auto' });
+    this.#writer = new RunWriter(this.#client, state, {
+      spans: this.#options.spans ?? 'auto',
+      ...(this.#options.batchWriter !== undefined ? { batchWriter: this.#options.batchWriter } : {}),
+    });
     this.#schema = new ColspecSchemaBuilder(datasetColumns(info.dataset.schema));
     try {
       await this.#writer.ensureRun({ searchFirst: false });

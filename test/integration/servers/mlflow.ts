@@ -42,7 +42,8 @@ export async function mlflowBin(): Promise<string> {
 
 /**
  * Starts a real `mlflow server` (the pinned version) on a free port, configured as judgeflow's own
- * local server: PostgreSQL from the mlflow venv (or SQLite with `store: 'sqlite'`), local artifacts,
+ * local server: PostgreSQL from the mlflow venv (or SQLite with `store: 'sqlite'`), the batch writer
+ * plugin (`appName: null` for a stock server), local artifacts,
  * the job runner off, a minimal environment, in a temporary folder. `dir` + `port` restart a stopped
  * server on the same data.
  */
@@ -51,6 +52,11 @@ export async function startMlflowServer(
     dir?: string;
     port?: number;
     store?: LocalStoreKind;
+    /**
+     * `--app-name`: default `judgeflow` (the batch writer, as judgeflow's own server runs); null for a
+     * stock server. Ignored when `extraArgs` names an app.
+     */
+    appName?: string | null;
     extraArgs?: string[];
     /** Added to the server's (minimal) environment. */
     env?: Record<string, string>;
@@ -62,6 +68,7 @@ export async function startMlflowServer(
   const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'judgeflow-mlflow-')));
   const port = options.port ?? (await freePort());
   const store = options.store ?? 'postgres';
+  const appName = options.appName === undefined ? 'judgeflow' : options.appName;
   const folder = serverFolder(dir);
   const ownsDir = options.dir === undefined && options.keepData !== true;
   let started: Awaited<ReturnType<typeof startServerProcesses>>;
@@ -73,6 +80,7 @@ export async function startMlflowServer(
       port,
       workers: options.workers ?? defaultServerWorkers,
       ...(options.extraArgs !== undefined ? { extraArgs: options.extraArgs } : {}),
+      ...(appName !== null && !(options.extraArgs ?? []).includes('--app-name') ? { appName } : {}),
       source: process.env,
       ...(options.env !== undefined ? { extraEnv: options.env } : {}),
     });
