@@ -4,16 +4,18 @@
 //
 //  (a) judgeflow --no-mlflow                 a Guidelines judge, `judge.model` = the latency server
 //  (a') the same with `judge.concurrency` unset (the judge endpoint's default), for reference
-//  (b) judgeflow with MLflow on              a fresh MLflow server; the process exits when every write is done
+//  (b) judgeflow with MLflow on, REST path   a fresh stock MLflow server; the process exits when every write is done
+//  (b2) judgeflow with MLflow on, its server  judgeflow's own server (PostgreSQL + the batch writer plugin)
 //  (c) promptfoo (bench/peers lockfile)      llm-rubric graded by the latency server as an OpenAI provider
-//  (d) mlflow.genai.evaluate()               a Guidelines judge, openai:/gpt-4o-mini via OPENAI_API_BASE
+//  (d) mlflow.genai.evaluate()               a Guidelines judge, openai:/gpt-4o-mini via OPENAI_API_BASE,
+//                                            into the same kind of stock server as (b)
 //
 // Each case's verdicts are checked (every row judged, no error), and MLflow runs are counted from
 // Python. CPU is user+sys of the tool's process and the children it reaped (GNU time); the MLflow
 // server's CPU is reported on its own.
 //
-// Usage: npm run build && node bench/judges.mjs [--rows N] [--quick] [--only a,a0,b,c,d]
-//        [--ceiling ROWS_PER_S] [--max-busy CORES]
+// Usage: npm run build && node bench/judges.mjs [--rows N] [--quick] [--only a,a0,b,b2,c,d]
+//        [--stock-store sqlite|postgres] [--ceiling ROWS_PER_S] [--max-busy CORES]
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,7 +37,8 @@ const { values } = parseArgs({
   options: {
     rows: { type: 'string' },
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'a,a0,b,c,d' },
+    only: { type: 'string', default: 'a,b,b2,c,d' },
+    'stock-store': { type: 'string', default: 'sqlite' },
     ceiling: { type: 'string' },
     'server-workers': { type: 'string', default: '4' },
     'max-busy': { type: 'string', default: '0.3' },
@@ -49,6 +52,7 @@ const L = Number(values.latency);
 const serverWorkers = Number(values['server-workers']);
 const maxBusy = Number(values['max-busy']);
 const only = new Set(values.only.split(','));
+const stockStore = values['stock-store'];
 const guideline = 'The answer is under 100 words.';
 const log = (line) => console.error(`[bench:judges] ${line}`);
 
@@ -65,7 +69,13 @@ const report = {
   C,
   L_ms: L,
   ceiling_rows_per_s: values.ceiling !== undefined ? Number(values.ceiling) : latestCeiling(),
-  server: { version: 'mlflow 3.17.2', workers: serverWorkers, store: 'sqlite', job_execution: false },
+  server: {
+    version: 'mlflow 3.17.2',
+    workers: serverWorkers,
+    stock_store: stockStore,
+    judgeflow_server: 'postgres + batch writer',
+    job_execution: false,
+  },
   promptfoo: promptfoo.version,
   cases: [],
 };
@@ -76,7 +86,18 @@ try {
   if (only.has('a0')) {
     await judgeflowCase({ name: 'judgeflow --no-mlflow, judge.concurrency unset (default)', mlflow: false });
   }
-  if (only.has('b')) await judgeflowCase({ name: 'judgeflow + MLflow', mlflow: true, judgeConcurrency: C });
+  if (only.has('b'))
+    await judgeflowCase({
+      name: `judgeflow + stock MLflow (${stockStore}, REST path)`,
+      mlflow: { store: stockStore },
+      judgeConcurrency: C,
+    });
+  if (only.has('b2'))
+    await judgeflowCase({
+      name: "judgeflow + judgeflow's MLflow server (postgres, batch writer)",
+      mlflow: { store: 'postgres', appName: 'judgeflow' },
+      judgeConcurrency: C,
+    });
   if (only.has('c')) await promptfooCase();
   if (only.has('d')) await pythonCase();
 } finally {
@@ -92,7 +113,7 @@ console.log(`\nraw figures: ${path.relative(root, file)}`);
 
 async function judgeflowCase({ name, mlflow, judgeConcurrency }) {
   const quiet = await waitForQuiet({ maxBusy, log });
-  const server = mlflow ? await startMlflowServer({ workers: serverWorkers }) : undefined;
+  const server = mlflow ? await startMlflowServer({ workers: serverWorkers, ...mlflow }) : undefined;
   try {
     log(`${name} (other processes: ${quiet.busy} cores busy, load ${quiet.load})`);
     const caseDir = await mkdtemp(path.join(dir, 'judgeflow-'));
@@ -245,7 +266,7 @@ async function promptfooCase() {
 
 async function pythonCase() {
   const quiet = await waitForQuiet({ maxBusy, log });
-  const server = await startMlflowServer({ workers: serverWorkers });
+  const server = await startMlflowServer({ workers: serverWorkers, store: stockStore });
   try {
     log(
       `mlflow.genai.evaluate with a Guidelines judge (other processes: ${quiet.busy} cores busy, load ${quiet.load})`,

@@ -3,11 +3,12 @@
 // read the server's CPU time, and note the machine's load (it is shared with other work).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { root, tempDir } from './lib.mjs';
 
 export const peersDir = path.join(root, 'bench/peers');
@@ -94,93 +95,84 @@ export async function freePort() {
 }
 
 /**
- * A fresh `mlflow server` in a temp folder: SQLite store, local artifacts behind the proxy, a free
- * port on 127.0.0.1, telemetry and the background job runner off, `workers` uvicorn workers
- * (MLflow's default is 4). Its own process group, so `stop()` takes the workers along.
+ * A fresh `mlflow server` in a temp folder, started by judgeflow's own start code (`npm run build`
+ * first): `store` `postgres` (PostgreSQL from the mlflow venv, as judgeflow's local server runs) or
+ * `sqlite`; `appName` `judgeflow` for the batch writer (judgeflow's server), none for a stock server;
+ * local artifacts behind the proxy, a free port on 127.0.0.1, telemetry and the job runner off,
+ * `workers` uvicorn workers. `cpuSeconds()` counts the server's whole process tree and, on
+ * PostgreSQL, the database's (utime+stime, with what they reaped); `stop()` stops both.
  */
-export async function startMlflowServer({ workers = 4 } = {}) {
-  const bin = await ensureMlflowBin();
+export async function startMlflowServer({ workers = 4, store = 'sqlite', appName } = {}) {
+  const dist = (file) => import(pathToFileURL(path.join(root, 'dist/sinks/mlflow/local-server', file)).href);
+  const { startServerProcesses } = await dist('start.js');
+  const { serverFolder } = await dist('store.js');
+  const { stopPostgres } = await dist('postgres.js');
+  const { stopProcessGroup } = await dist('processes.js');
+  await ensureMlflowBin();
+  const home = process.env.JUDGEFLOW_HOME ?? path.join(root, '.judgeflow');
   const dir = await tempDir('mlflow');
-  const port = await freePort();
-  const uri = `http://127.0.0.1:${port}`;
-  const logFile = path.join(dir, 'server.log');
-  const fd = openSync(logFile, 'a');
-  const child = spawn(
-    bin,
-    [
-      'server',
-      '--backend-store-uri',
-      `sqlite:///${path.join(dir, 'mlflow.db')}`,
-      '--artifacts-destination',
-      path.join(dir, 'artifacts'),
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--workers',
-      String(workers),
-    ],
-    {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true', MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
-    },
-  );
-  closeSync(fd);
-  child.unref();
-  const pgid = child.pid;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
+  const folder = serverFolder(dir);
+  const started = await startServerProcesses({
+    home,
+    folder,
+    store: { kind: store },
+    port: await freePort(),
+    workers,
+    ...(appName !== undefined ? { appName } : {}),
+    source: process.env,
   });
+  const pids = () => [
+    ...processTree(started.pid),
+    ...(started.postgres !== undefined ? processTree(started.postgres.pid) : []),
+  ];
   const stop = async () => {
-    try {
-      process.kill(-pgid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    for (let i = 0; i < 100 && groupPids(pgid).length > 0; i++) await sleep(100);
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // gone already
-    }
+    await stopProcessGroup(started.pid, 15_000);
+    if (started.postgres !== undefined)
+      await stopPostgres({ pid: started.postgres.pid, data: folder.postgres.data });
     await rm(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (exited)
-      throw new Error(
-        `mlflow server exited before answering; log:\n${readFileSync(logFile, 'utf8').slice(-2000)}`,
-      );
-    if (await healthy(uri)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`mlflow server at ${uri} did not answer within 180 s`);
-    }
-    await sleep(500);
-  }
-  return { uri, dir, workers, stop, cpuSeconds: () => groupCpuSeconds(pgid) };
+  return {
+    uri: started.uri,
+    dir,
+    workers,
+    store,
+    app: appName ?? 'stock',
+    stop,
+    cpuSeconds: () => cpuSecondsOf(pids()),
+    databaseCpuSeconds: () =>
+      started.postgres !== undefined ? cpuSecondsOf(processTree(started.postgres.pid)) : 0,
+  };
 }
 
-async function healthy(uri) {
-  try {
-    const response = await fetch(`${uri}/health`, { signal: AbortSignal.timeout(2000) });
-    await response.text();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
-function groupPids(pgid) {
-  const pids = [];
+/** A process and all its descendants, from /proc. */
+export function processTree(pid) {
+  const children = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
-    if (stat !== undefined && Number(stat[2]) === pgid) pids.push(Number(entry));
+    if (stat === undefined) continue;
+    const parent = Number(stat[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
   }
-  return pids;
+  const tree = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const next = queue.shift();
+    tree.push(next);
+    queue.push(...(children.get(next) ?? []));
+  }
+  return tree;
+}
+
+/** utime+stime of the processes, plus what they reaped (cutime+cstime), in seconds. */
+function cpuSecondsOf(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readStat(pid);
+    if (stat !== undefined)
+      ticks += Number(stat[11]) + Number(stat[12]) + Number(stat[13]) + Number(stat[14]);
+  }
+  return ticks / 100;
 }
 
 /** /proc/<pid>/stat fields after the command name: [state, ppid, pgrp, ...]. */
@@ -191,19 +183,6 @@ function readStat(pid) {
   } catch {
     return undefined;
   }
-}
-
-/** user+system CPU seconds of every live process in the group, plus what they reaped. */
-export function groupCpuSeconds(pgid) {
-  const ticks = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const pid of groupPids(pgid)) {
-    const stat = readStat(pid);
-    if (stat === undefined) continue;
-    // utime, stime, cutime, cstime are fields 14-17 of the full line; 11-14 after "pid (comm) ".
-    total += Number(stat[11]) + Number(stat[12]) + Number(stat[13]) + Number(stat[14]);
-  }
-  return total / ticks;
 }
 
 export function loadAverage() {
