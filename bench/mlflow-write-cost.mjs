@@ -3,7 +3,8 @@
 // one expectation, mlflow-wire.md §9's "evaluation row" — into a fresh server, and the figure is the
 // server's CPU per row: utime+stime of the whole `mlflow server` process tree (and PostgreSQL's
 // processes, when the store is PostgreSQL) from the first row until the run is FINISHED. Every case is
-// counted from Python before it is reported (traces, feedbacks, expectations, spans).
+// counted from Python before it is reported (traces, feedbacks, expectations, spans). The server is
+// warmed up first with 200 rows into another run (not counted), as a long-running server is.
 //
 // Usage: node --import tsx bench/mlflow-write-cost.mjs [--rows N] [--cases rest,artifact,batch]
 //        [--stores sqlite,postgres] [--server-workers 4] [--max-busy CORES]
@@ -60,6 +61,18 @@ for (const store of stores) {
         ...(name === 'artifact' ? { spans: 'artifact' } : {}),
         ...(name !== 'batch' ? { batchWriter: 'off' } : {}),
       });
+      // Warm-up, not counted: each server worker imports its request paths on first use (seconds of
+      // CPU), which a long-running server has done long before; 200 rows reach every worker.
+      const warmDir = await mkdtemp(path.join(os.tmpdir(), 'judgeflow-write-cost-warm-'));
+      const warm = createMlflowSink({
+        client,
+        ...(name === 'artifact' ? { spans: 'artifact' } : {}),
+        ...(name !== 'batch' ? { batchWriter: 'off' } : {}),
+      });
+      await warm.start(runStartInfo(warmDir, 200));
+      for (let i = 0; i < 200; i++) warm.write(evaluationRow(i));
+      await warm.finish(runSummary(200));
+      await rm(warmDir, { recursive: true, force: true });
       const cpu0 = server.cpuSeconds();
       const started = performance.now();
       await sink.start(runStartInfo(outDir, N));
