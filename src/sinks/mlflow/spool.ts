@@ -107,6 +107,10 @@ export class Spool {
   #lines = 0;
   readonly #done = new Set<number>();
   #cursor = { line: 0, byte: 0 };
+  /** Entry lines appended but not yet handed to the disk, and the write that will take them. */
+  #unwritten: string[] = [];
+  #nextWrite: Promise<void> | undefined;
+  #dirMade = false;
 
   constructor(outDir: string) {
     this.dir = path.join(outDir, 'mlflow-spool');
@@ -146,15 +150,28 @@ export class Spool {
     });
   }
 
-  /** Appends entries; resolves when they are on disk. Returns their line numbers. */
+  /**
+   * Appends entries; resolves when they are on disk. Returns their line numbers.
+   *
+   * Appends made while a write is in progress are coalesced into the next single write: a run that
+   * scores thousands of rows a second while MLflow lags sends one `appendFile` per burst, not one per
+   * row, so the texts waiting for the disk stay a few batches deep instead of piling up in memory.
+   */
   append(entries: readonly SpoolEntry[]): Promise<number[]> {
     const lines = entries.map(() => this.#lines++);
     this.#appended += entries.length;
-    const text = entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
-    return this.#enqueue(async () => {
-      await mkdir(this.dir, { recursive: true });
+    for (const entry of entries) this.#unwritten.push(`${JSON.stringify(entry)}\n`);
+    this.#nextWrite ??= this.#enqueue(async () => {
+      this.#nextWrite = undefined;
+      const text = this.#unwritten.join('');
+      this.#unwritten = [];
+      if (!this.#dirMade) {
+        await mkdir(this.dir, { recursive: true });
+        this.#dirMade = true;
+      }
       await appendFile(this.#rowsFile, text);
-    }).then(() => lines);
+    });
+    return this.#nextWrite.then(() => lines);
   }
 
   /** Marks lines as delivered (they are dropped by `compact`). */
@@ -226,7 +243,10 @@ export class Spool {
       this.#done.clear();
       this.#lines = kept;
       this.#cursor = { line: 0, byte: 0 };
-      if (kept === 0 && !options.keepState) await rm(this.dir, { recursive: true, force: true });
+      if (kept === 0 && !options.keepState) {
+        await rm(this.dir, { recursive: true, force: true });
+        this.#dirMade = false;
+      }
       return kept;
     });
   }
