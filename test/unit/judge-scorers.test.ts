@@ -10,7 +10,6 @@ import { createJudgeResolver } from '../../src/judges/create-judge-resolver.js';
 import type { JudgeResolver } from '../../src/judges/resolver.js';
 import { normalizeScore } from '../../src/runner/normalize.js';
 import { HttpRuntime } from '../../src/runtime/http-runtime.js';
-import { scorerRegistry } from '../../src/scorers/index.js';
 import {
   bindJudges,
   Completeness,
@@ -28,7 +27,8 @@ import {
   RetrievalSufficiency,
   Safety,
   Summarization,
-} from '../../src/scorers/judges/index.js';
+  scorerRegistry,
+} from '../../src/scorers/index.js';
 import type { ScorerBuildContext } from '../../src/scorers/registry.js';
 
 /** A judge that answers from a function of the request and records every request. */
