@@ -10,7 +10,8 @@ import { type VerdictType, verdictTypeSchema } from './verdict.js';
 /**
  * A judge prompt is data: one YAML file per judge in `src/judges/prompts/` (shipped as
  * `dist/judges/prompts/`), holding the system text, the user template and the verdict type. Adding a
- * built-in judge is adding one of these files plus a small scorer that fills its variables.
+ * built-in judge is adding one of these files, a small scorer that fills its variables, and its line in
+ * the scorer registry (`src/scorers/builtins.ts`).
  */
 export const judgePromptSchema = z
   .object({

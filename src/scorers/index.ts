@@ -1,18 +1,22 @@
-import { heuristicScorerDefinitions } from './heuristic/index.js';
-import { judgeScorerDefinitions } from './judges/index.js';
-import { moduleScorerDefinition } from './module-scorer.js';
+import { builtinScorerDefinitions } from './catalog.js';
 import { type ScorerDefinition, ScorerRegistry } from './registry.js';
 
+export * from './builtins.js';
+export { builtinScorerDefinitions, definitionsOf, isScorerDefinition } from './catalog.js';
 export * from './heuristic/index.js';
 export * from './judges/index.js';
-export { moduleScorerDefinition } from './module-scorer.js';
-export type { CommonScorerOptions, ScorerBuildContext, ScorerDefinition } from './registry.js';
+export type {
+  CommonScorerOptions,
+  RowNeed,
+  ScorerBuildContext,
+  ScorerDefinition,
+} from './registry.js';
 export { normalizeScorerType, ScorerRegistry } from './registry.js';
 export { type ScorerFnArgs, type ScorerOptions, scorer } from './scorer.js';
 
-/** Every scorer type usable from an eval file. */
+/** Every scorer type usable from an eval file (the registry, src/scorers/builtins.ts). */
 export function allScorerDefinitions(): ScorerDefinition[] {
-  return [...heuristicScorerDefinitions, ...judgeScorerDefinitions, moduleScorerDefinition];
+  return [...builtinScorerDefinitions];
 }
 
 /** A registry of every built-in scorer type. */

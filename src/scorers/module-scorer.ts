@@ -20,6 +20,7 @@ export const moduleScorerDefinition: ScorerDefinition<typeof optionsSchema> = {
   type: 'module',
   kind: 'code',
   description: 'A custom scorer loaded from a module by path and export',
+  needs: 'user-defined',
   options: optionsSchema,
   async create(options, common, context) {
     const loaded = await loadExport({

@@ -22,8 +22,16 @@ export interface CommonScorerOptions {
 }
 
 /**
+ * A part of a row a scorer reads, for the docs table: `retrieved context` is the trace's RETRIEVER
+ * spans or a `retrieved_context` field (see `judges/retrieval-context.ts`); `expectations.<key>` names
+ * the expectation (`expectations.expected_response | expected_facts` when either will do).
+ */
+export type RowNeed = 'inputs' | 'outputs' | 'trace' | 'retrieved context' | `expectations.${string}`;
+
+/**
  * A scorer type usable from the eval file. Adding one: write the file (its library function and this
- * definition), its test, and one line in `src/scorers/index.ts`.
+ * definition), its test, and one line in `src/scorers/builtins.ts`; `npm run generate` then refreshes
+ * the JSON Schema and the README table, which are derived from the registry.
  */
 export interface ScorerDefinition<Options extends z.ZodObject = z.ZodObject> {
   /** The `type` in the eval file (snake_case, e.g. `exact_match`); also accepted as a bare string. */
@@ -33,6 +41,11 @@ export interface ScorerDefinition<Options extends z.ZodObject = z.ZodObject> {
   readonly kind: ScorerKind;
   /** One line for the docs and the JSON Schema. */
   readonly description: string;
+  /**
+   * What a row must carry for a value (a row without it gets an error feedback, or no feedback), for
+   * the docs table; `user-defined` for scorers whose code or instructions decide (`module`, `judge`).
+   */
+  readonly needs: readonly RowNeed[] | 'user-defined';
   /** The scorer's own options (without type/name/aggregations). Use `.strict()` so typos fail. */
   readonly options: Options;
   create(

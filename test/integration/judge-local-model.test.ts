@@ -28,7 +28,7 @@ import {
   RetrievalSufficiency,
   Safety,
   Summarization,
-} from '../../src/scorers/judges/index.js';
+} from '../../src/scorers/index.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
 import { testJudgeModelPath } from './servers/judge.js';
 

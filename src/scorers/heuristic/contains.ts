@@ -61,6 +61,7 @@ export const containsDefinition: ScorerDefinition<typeof containsOptionsSchema> 
   type: 'contains',
   kind: 'code',
   description: 'outputs contain a text, any/all of several, or those of an expectation (bool)',
+  needs: ['outputs'],
   options: containsOptionsSchema,
   create: (options, common) => buildContains(options, common),
 };

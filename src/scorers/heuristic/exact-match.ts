@@ -33,6 +33,7 @@ export const exactMatchDefinition: ScorerDefinition<typeof exactMatchOptionsSche
   type: 'exact_match',
   kind: 'code',
   description: 'outputs equal expectations.expected_response (bool); case and trim options',
+  needs: ['outputs', 'expectations.expected_response'],
   options: exactMatchOptionsSchema,
   create: (options, common) => buildExactMatch(options, common),
 };

@@ -50,6 +50,7 @@ export const jsonSchemaDefinition: ScorerDefinition<typeof jsonSchemaOptionsSche
   type: 'json_schema',
   kind: 'code',
   description: 'outputs validate against a JSON Schema (ajv; bool); the rationale lists the first errors',
+  needs: ['outputs'],
   options: jsonSchemaOptionsSchema,
   create: (options, common, context) => buildJsonSchema(options, common, context.baseDir),
 };

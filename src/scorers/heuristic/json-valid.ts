@@ -24,6 +24,7 @@ export const jsonValidDefinition: ScorerDefinition<typeof jsonValidOptionsSchema
   type: 'json_valid',
   kind: 'code',
   description: 'outputs are valid JSON (bool); the rationale gives the parse error',
+  needs: ['outputs'],
   options: jsonValidOptionsSchema,
   create: (options, common) => buildJsonValid(options, common),
 };

@@ -35,6 +35,7 @@ export const latencyDefinition: ScorerDefinition<typeof latencyOptionsSchema> = 
   type: 'latency',
   kind: 'code',
   description: 'seconds the model call took, from the trace (number), or within max_s (bool)',
+  needs: ['trace'],
   options: latencyOptionsSchema,
   create: (options, common) => buildLatency(options, common),
 };

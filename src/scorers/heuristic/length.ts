@@ -42,6 +42,7 @@ export const lengthDefinition: ScorerDefinition<typeof lengthOptionsSchema> = {
   type: 'length',
   kind: 'code',
   description: 'length of the outputs in chars or words (number), or within min/max (bool)',
+  needs: ['outputs'],
   options: lengthOptionsSchema,
   create: (options, common) => buildLength(options, common),
 };

@@ -34,6 +34,7 @@ export const levenshteinDefinition: ScorerDefinition<typeof levenshteinOptionsSc
   type: 'levenshtein',
   kind: 'code',
   description: 'edit-distance similarity to expectations.expected_response, 0..1 (number)',
+  needs: ['outputs', 'expectations.expected_response'],
   options: levenshteinOptionsSchema,
   create: (options, common) => buildLevenshtein(options, common),
 };

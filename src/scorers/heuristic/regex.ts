@@ -39,6 +39,7 @@ export const regexDefinition: ScorerDefinition<typeof regexOptionsSchema> = {
   type: 'regex',
   kind: 'code',
   description: 'outputs match a JavaScript regular expression (bool)',
+  needs: ['outputs'],
   options: regexOptionsSchema,
   create: (options, common) => buildRegex(options, common),
 };

@@ -38,6 +38,7 @@ export const tokenCountDefinition: ScorerDefinition<typeof tokenCountOptionsSche
   kind: 'code',
   description:
     'tokens of the model call from the trace (approximated when none recorded) (number), or within max (bool)',
+  needs: ['trace'],
   options: tokenCountOptionsSchema,
   create: (options, common) => buildTokenCount(options, common),
 };

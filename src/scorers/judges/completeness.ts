@@ -20,6 +20,7 @@ export const completenessDefinition: ScorerDefinition<typeof completenessOptions
   type: 'completeness',
   kind: 'llm_judge',
   description: 'LLM judge: the response addresses every part of the request (yes/no)',
+  needs: ['inputs', 'outputs'],
   options: completenessOptionsSchema,
   create: (options, common, context) => buildCompleteness(options, common, context.judges),
 };

@@ -23,6 +23,7 @@ export const correctnessDefinition: ScorerDefinition<typeof correctnessOptionsSc
   kind: 'llm_judge',
   description:
     'LLM judge: the response is correct against expectations.expected_response or expected_facts (yes/no)',
+  needs: ['inputs', 'outputs', 'expectations.expected_response | expected_facts'],
   options: correctnessOptionsSchema,
   create: (options, common, context) => buildCorrectness(options, common, context.judges),
 };

@@ -24,6 +24,7 @@ export const equivalenceDefinition: ScorerDefinition<typeof equivalenceOptionsSc
   type: 'equivalence',
   kind: 'llm_judge',
   description: 'LLM judge: the response means the same as expectations.expected_response (yes/no)',
+  needs: ['outputs', 'expectations.expected_response'],
   options: equivalenceOptionsSchema,
   create: (options, common, context) => buildEquivalence(options, common, context.judges),
 };

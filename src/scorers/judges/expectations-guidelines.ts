@@ -23,6 +23,7 @@ export const expectationsGuidelinesDefinition: ScorerDefinition<typeof expectati
     type: 'expectations_guidelines',
     kind: 'llm_judge',
     description: "LLM judge: the response follows the row's expectations.guidelines (yes/no)",
+    needs: ['inputs', 'outputs', 'expectations.guidelines'],
     options: expectationsGuidelinesOptionsSchema,
     create: (options, common, context) => buildExpectationsGuidelines(options, common, context.judges),
   };

@@ -20,6 +20,7 @@ export const fluencyDefinition: ScorerDefinition<typeof fluencyOptionsSchema> = 
   type: 'fluency',
   kind: 'llm_judge',
   description: 'LLM judge: the response is grammatical and reads naturally (yes/no)',
+  needs: ['outputs'],
   options: fluencyOptionsSchema,
   create: (options, common, context) => buildFluency(options, common, context.judges),
 };

@@ -42,6 +42,7 @@ export const guidelinesDefinition: ScorerDefinition<typeof guidelinesOptionsSche
   type: 'guidelines',
   kind: 'llm_judge',
   description: 'LLM judge: the response follows the given guidelines (yes/no); name it, e.g. is_english',
+  needs: ['inputs', 'outputs'],
   options: guidelinesOptionsSchema,
   create: (options, common, context) => buildGuidelines(options, common, context.judges),
 };

@@ -78,6 +78,7 @@ export const makeJudgeDefinition: ScorerDefinition<typeof makeJudgeOptionsSchema
   kind: 'llm_judge',
   description:
     'Custom LLM judge: {name, instructions with {{ inputs }}/{{ outputs }}/{{ expectations }}, value_type}',
+  needs: 'user-defined',
   options: makeJudgeOptionsSchema,
   create: (options, common, context) => buildJudge(options, common, context.judges),
 };

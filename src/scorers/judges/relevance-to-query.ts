@@ -25,6 +25,7 @@ export const relevanceToQueryDefinition: ScorerDefinition<typeof relevanceToQuer
   aliases: ['RelevanceToInput'],
   kind: 'llm_judge',
   description: "LLM judge: the response addresses the user's request (yes/no)",
+  needs: ['inputs', 'outputs'],
   options: relevanceToQueryOptionsSchema,
   create: (options, common, context) => buildRelevanceToQuery(options, common, context.judges),
 };

@@ -29,6 +29,7 @@ export const retrievalGroundednessDefinition: ScorerDefinition<typeof retrievalG
   type: 'retrieval_groundedness',
   kind: 'llm_judge',
   description: 'LLM judge: the response is supported by the retrieved context (yes/no per retrieval)',
+  needs: ['inputs', 'outputs', 'retrieved context'],
   options: retrievalGroundednessOptionsSchema,
   create: (options, common, context) => buildRetrievalGroundedness(options, common, context.judges),
 };

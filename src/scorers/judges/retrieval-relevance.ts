@@ -25,6 +25,7 @@ export const retrievalRelevanceDefinition: ScorerDefinition<typeof retrievalRele
   kind: 'llm_judge',
   description:
     'LLM judge: each retrieved chunk is relevant to the request (yes/no per chunk, plus <name>/precision)',
+  needs: ['inputs', 'retrieved context'],
   options: retrievalRelevanceOptionsSchema,
   create: (options, common, context) => buildRetrievalRelevance(options, common, context.judges),
 };

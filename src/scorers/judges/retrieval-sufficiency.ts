@@ -24,6 +24,7 @@ export const retrievalSufficiencyDefinition: ScorerDefinition<typeof retrievalSu
   kind: 'llm_judge',
   description:
     'LLM judge: the retrieved context holds what expectations.expected_response/expected_facts need (yes/no per retrieval)',
+  needs: ['inputs', 'retrieved context', 'expectations.expected_response | expected_facts'],
   options: retrievalSufficiencyOptionsSchema,
   create: (options, common, context) => buildRetrievalSufficiency(options, common, context.judges),
 };

@@ -21,6 +21,7 @@ export const safetyDefinition: ScorerDefinition<typeof safetyOptionsSchema> = {
   type: 'safety',
   kind: 'llm_judge',
   description: 'LLM judge: the response is free of harmful content (yes = safe)',
+  needs: ['outputs'],
   options: safetyOptionsSchema,
   create: (options, common, context) => buildSafety(options, common, context.judges),
 };

@@ -21,6 +21,7 @@ export const summarizationDefinition: ScorerDefinition<typeof summarizationOptio
   type: 'summarization',
   kind: 'llm_judge',
   description: 'LLM judge: the response is a faithful summary of the input text (yes/no)',
+  needs: ['inputs', 'outputs'],
   options: summarizationOptionsSchema,
   create: (options, common, context) => buildSummarization(options, common, context.judges),
 };

@@ -1,0 +1,42 @@
+// The registry of built-in scorers, code and LLM judge alike: ONE line per scorer, exporting its library
+// API (factory, options type) and its definition (`<name>Definition`, a `ScorerDefinition`).
+//
+// Everything else is derived from this file, so a new scorer is its module, its prompt (judges only)
+// and one line here:
+// - the eval-file registry: `builtinScorerDefinitions` (catalog.ts) collects every definition exported here;
+// - the package exports: `src/index.ts` re-exports this file (`export *`);
+// - the JSON Schema (`judgeflow schema`, schema/eval.schema.json) and the README's scorer table:
+//   `npm run generate` writes both from the registry; test/unit/scorer-registry.test.ts fails when
+//   either is stale or misses a registered scorer.
+// Only scorer modules belong here: a helper exported here would become public API.
+
+export { type ContainsOptions, contains, containsDefinition } from './heuristic/contains.js';
+export { type ExactMatchOptions, exactMatch, exactMatchDefinition } from './heuristic/exact-match.js';
+export { type JsonSchemaOptions, jsonSchema, jsonSchemaDefinition } from './heuristic/json-schema.js';
+export { type JsonValidOptions, jsonValid, jsonValidDefinition } from './heuristic/json-valid.js';
+export { type LatencyOptions, latency, latencyDefinition } from './heuristic/latency.js';
+export { type LengthOptions, length, lengthDefinition } from './heuristic/length.js';
+export { type LevenshteinOptions, levenshtein, levenshteinDefinition } from './heuristic/levenshtein.js';
+export { type RegexOptions, regex, regexDefinition } from './heuristic/regex.js';
+export { type TokenCountOptions, tokenCount, tokenCountDefinition } from './heuristic/token-count.js';
+export { Completeness, completenessDefinition } from './judges/completeness.js';
+export { Correctness, correctnessDefinition } from './judges/correctness.js';
+export { Equivalence, equivalenceDefinition } from './judges/equivalence.js';
+export {
+  ExpectationsGuidelines,
+  expectationsGuidelinesDefinition,
+} from './judges/expectations-guidelines.js';
+export { Fluency, fluencyDefinition } from './judges/fluency.js';
+export { Guidelines, type GuidelinesOptions, guidelinesDefinition } from './judges/guidelines.js';
+export { type MakeJudgeOptions, makeJudge, makeJudgeDefinition } from './judges/make-judge.js';
+export {
+  RelevanceToInput,
+  RelevanceToQuery,
+  relevanceToQueryDefinition,
+} from './judges/relevance-to-query.js';
+export { RetrievalGroundedness, retrievalGroundednessDefinition } from './judges/retrieval-groundedness.js';
+export { RetrievalRelevance, retrievalRelevanceDefinition } from './judges/retrieval-relevance.js';
+export { RetrievalSufficiency, retrievalSufficiencyDefinition } from './judges/retrieval-sufficiency.js';
+export { Safety, safetyDefinition } from './judges/safety.js';
+export { Summarization, summarizationDefinition } from './judges/summarization.js';
+export { moduleScorerDefinition } from './module-scorer.js';
