@@ -46,7 +46,11 @@ export interface RoleUsage {
 
 export type RunStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
-/** `summary.json`, as README.md "Outputs" describes it. */
+/**
+ * `summary.json`, as README.md "Outputs" describes it. A sink adds its own section (its
+ * `SinkReport.summaryPatch`) and declares it by merging a property into this interface from its own
+ * folder (e.g. `src/sinks/mlflow/summary-section.ts`), so the core names no sink.
+ */
 export interface RunSummary {
   rows: number;
   failed_rows: number;
@@ -76,11 +80,4 @@ export interface RunSummary {
   dataset: { name: string; digest: string; rows: number };
   /** Quality gates and their outcome; `detail` says why a gate without a threshold failed. */
   gates?: Array<{ gate: string; actual: number | null; passed: boolean; detail?: string }>;
-  mlflow?: {
-    tracking_uri: string;
-    experiment_id: string;
-    run_id: string;
-    url: string;
-    pending_writes?: number;
-  };
 }

@@ -12,11 +12,11 @@ import {
 import { mlflowSyncCommand } from '../../src/cli/commands/mlflow.js';
 import { promptsPushCommand } from '../../src/cli/commands/prompts.js';
 import { main } from '../../src/cli/main.js';
-import { traceIdFor } from '../../src/core/ids.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
 import { mlflowDatasetSource } from '../../src/sinks/mlflow/datasets.js';
 import { loadPromptTemplate } from '../../src/sinks/mlflow/prompts.js';
 import { createMlflowSink } from '../../src/sinks/mlflow/sink.js';
+import { traceIdFor } from '../../src/sinks/mlflow/trace-ids.js';
 import { freePort } from '../helpers/free-port.js';
 import { referenceFeedbacks, referenceRows, rowResult, startInfo, summaryFor } from './mlflow-fixtures.js';
 

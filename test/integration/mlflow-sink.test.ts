@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SinkReport } from '../../src/core/events.js';
-import { rootSpanIdFor, traceIdFor } from '../../src/core/ids.js';
 import type { RowResult } from '../../src/core/result.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
 import { createMlflowSink } from '../../src/sinks/mlflow/sink.js';
+import { rootSpanIdFor, traceIdFor } from '../../src/sinks/mlflow/trace-ids.js';
 import type { TraceInfo } from '../../src/sinks/mlflow/wire.js';
 import { referenceFeedbacks, referenceRows, rowResult, startInfo, summaryFor } from './mlflow-fixtures.js';
 

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { traceIdFor } from '../../src/core/ids.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
+import { traceIdFor } from '../../src/sinks/mlflow/trace-ids.js';
 import { captureIo } from '../helpers/cli.js';
 import { custom, type FaultServer, type RecordedRequest, startFaultServer } from '../helpers/fault-server.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { rootSpanIdFor, traceIdFor } from '../../src/core/ids.js';
 import type { RowResult } from '../../src/core/result.js';
 import type { Span } from '../../src/core/span.js';
 import { emptyUsage } from '../../src/core/usage.js';
+import { rootSpanIdFor, traceIdFor } from '../../src/sinks/mlflow/trace-ids.js';
 import { buildTraceJob, missingAssessments, type TraceContext } from '../../src/sinks/mlflow/trace-job.js';
 
 const context: TraceContext = {

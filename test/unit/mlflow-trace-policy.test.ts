@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { traceIdFor } from '../../src/core/ids.js';
 import { writeResultsTable } from '../../src/sinks/mlflow/results-table.js';
+import { traceIdFor } from '../../src/sinks/mlflow/trace-ids.js';
 import { isTraced, parseTracePolicy, rowFailed } from '../../src/sinks/mlflow/trace-policy.js';
 
 describe('mlflow.traces', () => {

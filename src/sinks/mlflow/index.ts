@@ -23,7 +23,9 @@ export {
 } from './datasets.js';
 export { type MlflowAuth, MlflowHttp, type MlflowHttpOptions, mlflowAuthFromEnv } from './http.js';
 export { chunkLogBatch, mlflowLimits, truncate } from './limits.js';
+export { isOutage } from './outage.js';
 export { loadPromptTemplate, type PromptUri, parsePromptUri } from './prompts.js';
+export { mlflowRunUrl } from './run-finish.js';
 export {
   type MlflowServerRecord,
   type MlflowServerStatus,
@@ -34,7 +36,8 @@ export {
   resolveTrackingUri,
   type TrackingTarget,
 } from './server.js';
-export { createMlflowSink, isOutage, type MlflowSinkOptions, mlflowRunUrl } from './sink.js';
+export { createMlflowSink, type MlflowSinkOptions } from './sink.js';
+export type { MlflowRunSection } from './summary-section.js';
 export { type SyncReport, syncSpool } from './sync.js';
 export { buildTraceJob, missingAssessments, type TraceContext, type TraceJob } from './trace-job.js';
 export type * from './wire.js';

@@ -2,8 +2,8 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
-import { traceIdFor } from '../../core/ids.js';
 import { pythonJsonDumps } from './python-json.js';
+import { traceIdFor } from './trace-ids.js';
 import { isTraced, type PolicyRow, type TracePolicy } from './trace-policy.js';
 
 /** The run artifact that holds every row's result, and the run tag that makes it a table. */

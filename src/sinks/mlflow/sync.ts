@@ -2,10 +2,11 @@ import type { Env } from '../../config/env.js';
 import { ConfigError, errorMessage } from '../../core/errors.js';
 import { withoutCredentials } from '../../core/redact.js';
 import type { MlflowClient } from './client.js';
+import { isOutage } from './outage.js';
 import { diedWhileWriting, type MetricsFromResults, recoverDeadRun } from './recover.js';
+import { mlflowRunUrl } from './run-finish.js';
 import { RunWriter } from './run-writer.js';
 import { resolveTrackingUri } from './server.js';
-import { isOutage, mlflowRunUrl } from './sink.js';
 import { Spool } from './spool.js';
 
 export interface SyncReport {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { rootSpanIdFor, traceIdFor } from '../../core/ids.js';
 import { canonicalJson } from '../../core/json.js';
 import type { RowResult } from '../../core/result.js';
 import type { Span } from '../../core/span.js';
 import { mlflowLimits, truncate } from './limits.js';
 import { pythonJsonDumps } from './python-json.js';
+import { rootSpanIdFor, traceIdFor } from './trace-ids.js';
 import type { Assessment, TraceInfo } from './wire.js';
 
 /** Who and what a run's traces are attributed to (the run's `mlflow.user` / `mlflow.source.*`). */
