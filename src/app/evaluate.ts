@@ -3,12 +3,13 @@ import { readEnv } from '../config/env.js';
 import type { JudgeConfig, ModelConfig, ScorerEntry } from '../config/schema.js';
 import { redactorFor } from '../config/secrets.js';
 import { ConfigError } from '../core/errors.js';
-import type { RunEvent, Sink } from '../core/events.js';
+import type { RunEvent } from '../core/events.js';
 import type { Executor } from '../core/executor.js';
 import type { PredictFn } from '../core/predict.js';
 import type { RecordInput } from '../core/record.js';
 import type { RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
+import type { Sink } from '../core/sink.js';
 import { type DatasetSource, datasetInfo, readDataset, scanDataset } from '../datasets/index.js';
 import { createLocalExecutor } from '../executors/local.js';
 import type { RayClusterInfo } from '../executors/ray/index.js';
@@ -18,9 +19,11 @@ import { buildPipeline, type PipelinePlan } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
 import { runEvaluation } from '../runner/run-evaluation.js';
 import { HttpRuntime, probeEndpoints } from '../runtime/index.js';
-import { createMlflowSink, MlflowClient } from '../sinks/mlflow/index.js';
+import { MlflowClient } from '../sinks/mlflow/client.js';
+import type { MlflowRunSection } from '../sinks/mlflow/summary-section.js';
 import { parseTracePolicy } from '../sinks/mlflow/trace-policy.js';
 import { resolveOutDir } from './run-eval-file.js';
+import { checkUserSinks, runSinks } from './sinks.js';
 
 export interface EvaluateOptions {
   /** Records (`{inputs, outputs?, expectations?, tags?, id?}`), a dataset file path, or a dataset source. */
@@ -47,6 +50,17 @@ export interface EvaluateOptions {
    * to a server with judgeflow's batch writer.
    */
   mlflow?: boolean | { trackingUri?: string; traces?: string; batchWriter?: 'auto' | 'off' };
+  /**
+   * Your own sinks (`Sink`: `name`, `start`, `write`, `finish`, optional `progress`), added after the
+   * built-in ones — results.jsonl, then MLflow when the run logs there — not replacing them: the
+   * built-in files are the run's record (`result.summary`, `judgeflow mlflow sync` and the MLflow
+   * artifacts read them), and MLflow is turned off with `mlflow: false`. Each sink gets every row's
+   * result and, in `finish`, the summary with the `mlflow` section when there is one. A sink that
+   * fails is treated as a built-in one is: `start` throwing ends the run before any row, `write`
+   * throwing is a warning, `finish` throwing rejects `evaluate()` after every other sink finished and
+   * summary.json was written.
+   */
+  sinks?: readonly Sink[];
   limit?: number;
   sample?: number;
   seed?: number;
@@ -82,7 +96,7 @@ export interface EvaluateResult {
   outDir: string;
   resultsPath: string;
   summaryPath: string;
-  mlflow?: RunSummary['mlflow'];
+  mlflow?: MlflowRunSection;
   gatesPassed: boolean;
   pendingWrites: number;
   /** The Ray cluster the rows ran on (its dashboard), when `ray` was given. */
@@ -116,6 +130,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     );
   }
   const gates: Gate[] = (options.failUnder ?? []).map(parseGate);
+  const userSinks = checkUserSinks(options.sinks ?? []);
   const scorerObjects = options.scorers.filter((s): s is Scorer => typeof s === 'object' && 'score' in s);
   const scorerEntries = options.scorers.filter(
     (s): s is ScorerEntry => !(typeof s === 'object' && 'score' in s),
@@ -203,20 +218,22 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
     if (options.ray === undefined)
       await probeEndpoints(runtime, options.signal !== undefined ? { signal: options.signal } : {});
     client = trackingUri !== undefined ? new MlflowClient({ trackingUri, env }) : undefined;
-    const sinks: Sink[] = [];
-    if (client !== undefined) {
-      sinks.push(
-        createMlflowSink({
-          client,
-          trackingUri: trackingUri as string,
-          env,
-          ...(traces !== undefined ? { traces } : {}),
-          ...(typeof options.mlflow === 'object' && options.mlflow.batchWriter !== undefined
-            ? { batchWriter: options.mlflow.batchWriter }
-            : {}),
-        }),
-      );
-    }
+    const sinks = await runSinks({
+      ...(client !== undefined
+        ? {
+            mlflow: {
+              client,
+              trackingUri: trackingUri as string,
+              env,
+              ...(traces !== undefined ? { traces } : {}),
+              ...(typeof options.mlflow === 'object' && options.mlflow.batchWriter !== undefined
+                ? { batchWriter: options.mlflow.batchWriter }
+                : {}),
+            },
+          }
+        : {}),
+      extra: userSinks,
+    });
     const outcome = await runEvaluation({
       rows: readDataset(source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },

@@ -3,7 +3,7 @@ import type { Env } from '../config/env.js';
 import type { LoadedEvalFile } from '../config/load.js';
 import { secretValues } from '../config/secrets.js';
 import { InterruptedError } from '../core/errors.js';
-import type { RunEvent, Sink } from '../core/events.js';
+import type { RunEvent } from '../core/events.js';
 import type { Executor } from '../core/executor.js';
 import { Redactor } from '../core/redact.js';
 import { datasetInfo, readDataset } from '../datasets/index.js';
@@ -16,6 +16,7 @@ import { exitCodeFor } from './exit-codes.js';
 import { configParams } from './params.js';
 import { type Preflight, preflight } from './preflight.js';
 import type { ExecutorChoice, RunOverrides } from './run-options.js';
+import { runSinks } from './sinks.js';
 
 export { applyOverrides, type ExecutorChoice, type RunOverrides, resolveOutDir } from './run-options.js';
 
@@ -157,19 +158,19 @@ async function execute(
     throw error;
   }
 
-  const sinks: Sink[] = [];
-  if (connection !== undefined) {
-    const { createMlflowSink } = await import('../sinks/mlflow/index.js');
-    sinks.push(
-      createMlflowSink({
-        client: connection.client,
-        trackingUri: connection.uri,
-        env: request.env,
-        traces: checked.tracePolicy,
-        log: request.log,
-      }),
-    );
-  }
+  const sinks = await runSinks(
+    connection !== undefined
+      ? {
+          mlflow: {
+            client: connection.client,
+            trackingUri: connection.uri,
+            env: request.env,
+            traces: checked.tracePolicy,
+            log: request.log,
+          },
+        }
+      : {},
+  );
   // Under Ray the file's `concurrency` does not apply (reported by the pre-flight): it is not a param.
   const paramsConfig = ray !== undefined ? { ...config, concurrency: undefined } : config;
   try {

@@ -11,6 +11,7 @@ export * from './predict.js';
 export * from './record.js';
 export * from './result.js';
 export * from './scorer.js';
+export * from './sink.js';
 export * from './span.js';
 export * from './template.js';
 export * from './usage.js';

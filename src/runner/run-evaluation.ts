@@ -1,17 +1,17 @@
 import { mkdir } from 'node:fs/promises';
 import { ConfigError, errorMessage, JudgeflowError } from '../core/errors.js';
-import type { DatasetInfo, RunEvent, RunStartInfo, Sink } from '../core/events.js';
+import type { RunEvent } from '../core/events.js';
 import type { Executor } from '../core/executor.js';
 import type { DatasetRow } from '../core/record.js';
 import type { Redactor } from '../core/redact.js';
 import type { RowResult, RunStatus, RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
+import type { DatasetInfo, RunStartInfo, Sink } from '../core/sink.js';
 import { emptyUsage, type Usage } from '../core/usage.js';
-import { createResultsJsonlSink } from '../sinks/files/results-jsonl.js';
-import { writeSummaryJson } from '../sinks/files/summary-json.js';
 import { Aggregator } from './aggregate.js';
 import { BudgetGuard, type Budgets, type StopReason } from './budget.js';
 import { type AllowNoValues, evaluateGates, type Gate, noValueGates } from './gates.js';
+import { writeSummaryJson } from './summary-file.js';
 
 export type { Budgets, StopReason } from './budget.js';
 
@@ -23,8 +23,11 @@ export interface EvaluationRun {
   executor: Executor;
   /** Scorers, for their aggregations (a feedback takes its scorer's). */
   scorers: readonly Pick<Scorer, 'name' | 'aggregations'>[];
-  /** Extra sinks (MLflow); results.jsonl is always written. */
-  sinks: Sink[];
+  /**
+   * Where results go, in order (the caller builds the list: `defaultSinks()` in src/app puts
+   * results.jsonl first, then MLflow, then a library user's own). summary.json is always written.
+   */
+  sinks: readonly Sink[];
   outDir: string;
   runName: string;
   experiment: string;
@@ -56,7 +59,7 @@ export interface EvaluationRun {
 export interface EvaluationOutcome {
   summary: RunSummary;
   outDir: string;
-  /** Undelivered MLflow writes left in the spool. */
+  /** Writes the sinks left undelivered (spooled, e.g. MLflow's backlog under `--no-wait`). */
   pendingWrites: number;
   gatesPassed: boolean;
   stoppedReason: StopReason | undefined;
@@ -64,7 +67,8 @@ export interface EvaluationOutcome {
 
 /**
  * Execute → aggregate → emit, for a dataset that has already passed its validation scan.
- * Results stream to every sink as rows finish; the first result for a row id wins.
+ * Results stream to every sink as rows finish; the first result for a row id wins. How a failing
+ * sink is treated is part of the `Sink` contract (src/core/sink.ts).
  */
 export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutcome> {
   const startedAt = new Date();
@@ -77,7 +81,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
       cause,
     });
   }
-  const sinks: Sink[] = [createResultsJsonlSink(), ...run.sinks];
+  const sinks = run.sinks;
   const { redactor } = run;
   const startInfo: RunStartInfo = {
     runName: redactor.text(run.runName),
@@ -98,7 +102,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
       started_sinks.push(sink);
     }
   } catch (error) {
-    // A sink that cannot start (MLflow rejecting the run) ends the run before any row is scored.
+    // A sink that cannot start (a server rejecting the run) ends the run before any row is scored.
     for (const sink of started_sinks)
       await sink.finish(emptySummary(run, startedAt, 'FAILED')).catch(() => undefined);
     throw error;
@@ -133,7 +137,13 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   // Sinks that write asynchronously report how far they are while they lag behind scoring.
   const reportProgress = (): void => {
     for (const sink of sinks) {
-      const progress = sink.progress?.();
+      let progress: ReturnType<NonNullable<Sink['progress']>> | undefined;
+      try {
+        progress = sink.progress?.();
+      } catch {
+        // progress is informational: a sink that cannot say how far it is must not end the run
+        continue;
+      }
       if (progress !== undefined && progress.written < progress.accepted)
         run.onEvent?.({ type: 'sink-progress', sink: sink.name, progress });
     }
@@ -211,7 +221,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     for (const sink of sinks) {
       try {
         const report = await sink.finish(summary, { wait: run.waitForWrites ?? true });
-        // a sink's patch (the MLflow run's URL) may name a tracking URI with credentials in it
+        // a sink's patch (a tracking server's URL) may name a URI with credentials in it
         if (report.summaryPatch !== undefined) Object.assign(summary, redactor.value(report.summaryPatch));
         pendingWrites += report.pendingWrites ?? 0;
       } catch (error) {
@@ -221,7 +231,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   } finally {
     if (progressTimer !== undefined) clearInterval(progressTimer);
   }
-  // Scoring time and the time the sinks took to write what scoring left them (MLflow's backlog).
+  // Scoring time and the time the sinks took to write what scoring left them (a remote backlog).
   summary.drain_s = round((performance.now() - drainStarted) / 1000, 3);
   summary.duration_s = round((performance.now() - started) / 1000, 3);
   await writeSummaryJson(run.outDir, summary);
