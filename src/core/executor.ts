@@ -9,7 +9,7 @@ export interface Executor {
   readonly name: string;
   /**
    * Gets ready to run rows — for Ray: reach the cluster (or start a local one) and start every worker —
-   * before the run writes anything (no output folder, no MLflow run), so a cluster that cannot be
+   * before the run writes anything (no output folder, nothing in any sink), so a cluster that cannot be
    * reached costs nothing. Optional: `execute` prepares itself when it was not called.
    */
   prepare?(options: { signal?: AbortSignal }): Promise<void>;

@@ -10,9 +10,9 @@ export interface EvalRecord {
   inputs: Record<string, unknown>;
   /** Recorded outputs of the model under test; when present, prediction is skipped for this row. */
   outputs?: unknown;
-  /** Ground truth for scorers; each key becomes a HUMAN expectation assessment in MLflow. */
+  /** Ground truth for scorers; a sink may store each key as an expectation (MLflow: a HUMAN assessment). */
   expectations?: Record<string, unknown>;
-  /** String tags that become trace tags in MLflow. */
+  /** String tags of the row (a tracing sink puts them on the row's trace). */
   tags?: Record<string, string>;
 }
 
@@ -27,7 +27,7 @@ export interface RecordInput {
 
 /** Where a row came from, for error messages. */
 export interface RowLocation {
-  /** File path, or `<inline>` / `mlflow:<dataset name>`. */
+  /** File path, `<inline>`, or what a dataset source calls itself (`<kind>:<dataset name>`). */
   source: string;
   /** 1-based line where the row starts (JSONL, CSV, YAML, JSON array), or 1-based element index (inline records). */
   line: number;

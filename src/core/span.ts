@@ -19,8 +19,9 @@ export type SpanType =
 export type SpanStatusCode = 'OK' | 'ERROR' | 'UNSET';
 
 /**
- * An MLflow-shaped span. Times are epoch milliseconds with sub-millisecond precision (the MLflow sink
- * converts them to nanoseconds). Ids are hex: span ids 16 chars; the trace id is assigned by the sink.
+ * A span, shaped as MLflow's and OpenTelemetry's are. Times are epoch milliseconds with sub-millisecond
+ * precision (a sink converts them as its store needs). Ids are hex: span ids 16 chars; the trace id is
+ * assigned by the sink that stores the trace.
  */
 export interface Span {
   /** 16 lowercase hex characters. */
