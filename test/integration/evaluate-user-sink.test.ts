@@ -19,26 +19,19 @@ const uri = inject('mlflowUri');
 const client = new MlflowClient({ trackingUri: uri });
 afterAll(() => client.close());
 
-const records = [
-  {
-    id: 'q1',
-    inputs: { q: 'capital of France?' },
-    outputs: 'Paris',
-    expectations: { expected_response: 'Paris' },
-  },
-  {
-    id: 'q2',
-    inputs: { q: 'capital of Italy?' },
-    outputs: 'Milan',
-    expectations: { expected_response: 'Rome' },
-  },
-  {
-    id: 'q3',
-    inputs: { q: 'capital of Spain?' },
-    outputs: 'Madrid',
-    expectations: { expected_response: 'Madrid' },
-  },
-];
+/** Recorded outputs (no model call): q2's answer is wrong, so exact_match/mean is 2/3. */
+const records = (
+  [
+    ['q1', 'France', 'Paris', 'Paris'],
+    ['q2', 'Italy', 'Milan', 'Rome'],
+    ['q3', 'Spain', 'Madrid', 'Madrid'],
+  ] as const
+).map(([id, country, outputs, expected]) => ({
+  id,
+  inputs: { q: `capital of ${country}?` },
+  outputs,
+  expectations: { expected_response: expected },
+}));
 
 function userSink(options: { failFinish?: boolean } = {}) {
   const seen = { rows: [] as RowResult[], summary: undefined as RunSummary | undefined };

@@ -60,6 +60,11 @@ function recordingSink(name: string, fail?: 'start' | 'write' | 'finish' | 'prog
   return { sink, calls };
 }
 
+/** evaluate() over the three records with these sinks, into a fresh folder. */
+async function evaluateWith(sinks: Sink[], out: string) {
+  return evaluate({ data: records, predictFn, scorers: [exactMatch()], sinks, outDir: out, env: {} });
+}
+
 let warnings: string[] = [];
 const onWarning = (warning: Error) => warnings.push(warning.message);
 beforeEach(() => {
@@ -98,14 +103,7 @@ describe('evaluate({sinks}): a user sink', () => {
   it('is only added: results.jsonl and summary.json are written as without it', async () => {
     const out = path.join(await tempDir('user-sink-added'), 'out');
     const { sink } = recordingSink('mine');
-    const result = await evaluate({
-      data: records,
-      predictFn,
-      scorers: [exactMatch()],
-      sinks: [sink],
-      outDir: out,
-      env: {},
-    });
+    const result = await evaluateWith([sink], out);
     expect((await readFile(result.resultsPath, 'utf8')).trim().split('\n')).toHaveLength(3);
     expect(JSON.parse(await readFile(result.summaryPath, 'utf8')).rows).toBe(3);
   });
@@ -136,14 +134,7 @@ describe('evaluate({sinks}): a user sink', () => {
     const out = path.join(await tempDir('user-sink-write'), 'out');
     const failing = recordingSink('flaky', 'write');
     const other = recordingSink('steady');
-    const result = await evaluate({
-      data: records,
-      predictFn,
-      scorers: [exactMatch()],
-      sinks: [failing.sink, other.sink],
-      outDir: out,
-      env: {},
-    });
+    const result = await evaluateWith([failing.sink, other.sink], out);
     expect(result.summary.rows).toBe(3);
     expect(warnings).toContain('sink flaky failed to take row b: flaky drops b');
     expect(failing.calls.rows.map((r) => r.id).sort()).toEqual(['a', 'c']);
@@ -155,14 +146,7 @@ describe('evaluate({sinks}): a user sink', () => {
     const out = path.join(await tempDir('user-sink-finish'), 'out');
     const failing = recordingSink('remote', 'finish');
     const other = recordingSink('after');
-    const error = await evaluate({
-      data: records,
-      predictFn,
-      scorers: [exactMatch()],
-      sinks: [failing.sink, other.sink],
-      outDir: out,
-      env: {},
-    }).catch((e: unknown) => e);
+    const error = await evaluateWith([failing.sink, other.sink], out).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JudgeflowError);
     expect((error as Error).message).toBe('writing results failed: remote: remote lost its connection');
     expect(other.calls.finished?.summary.rows).toBe(3);
@@ -195,14 +179,9 @@ describe('evaluate({sinks}): a user sink', () => {
   });
 
   it('that is not a sink is a ConfigError naming which one and what is wrong', async () => {
-    const error = await evaluate({
-      data: records,
-      predictFn,
-      scorers: [exactMatch()],
-      sinks: [recordingSink('fine').sink, { name: 'half', write: () => undefined } as unknown as Sink],
-      outDir: path.join(await tempDir('user-sink-bad'), 'out'),
-      env: {},
-    }).catch((e: unknown) => e);
+    const half = { name: 'half', write: () => undefined } as unknown as Sink;
+    const out = path.join(await tempDir('user-sink-bad'), 'out');
+    const error = await evaluateWith([recordingSink('fine').sink, half], out).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).field).toBe('sinks[1]');
     expect((error as Error).message).toContain('wrong or missing: start, finish');

@@ -8,16 +8,20 @@ import { pythonJsonDumps } from './python-json.js';
 import type { SpoolState } from './spool.js';
 import { formatTracePolicy, type TracePolicy } from './trace-policy.js';
 
-/** What the caller may set about the run beyond what `RunStartInfo` says (see `MlflowSinkOptions`). */
-export interface RunStartOptions {
-  trackingUri: string;
+/** What the caller may set about the run beyond what `RunStartInfo` says. */
+export interface RunIdentityOptions {
+  /** Experiment name; default `RunStartInfo.experiment`. */
   experiment?: string;
+  /** Run name; default `RunStartInfo.runName` (empty: the server picks one). */
   runName?: string;
+  /** `mlflow.user`; default the OS user. */
   user?: string;
+  /** `mlflow.source.name`; default the eval file's path, else `judgeflow`. */
   sourceName?: string;
+  /** `mlflow.source.type`; default `LOCAL`. */
   sourceType?: string;
+  /** Extra run tags (e.g. the prompt version used: `judgeflow.prompt`). */
   tags?: Record<string, string>;
-  traces: TracePolicy;
 }
 
 /**
@@ -25,7 +29,11 @@ export interface RunStartOptions {
  * run (plus `judgeflow.runKey`, a random id that finds the run again if its create answer is lost),
  * the params (a key naming a secret never carries its value), the dataset input, the writing process.
  */
-export function runStartState(info: RunStartInfo, options: RunStartOptions): SpoolState {
+export function runStartState(
+  info: RunStartInfo,
+  options: RunIdentityOptions,
+  context: { trackingUri: string; traces: TracePolicy },
+): SpoolState {
   const user = options.user ?? safeUser();
   const sourceName = options.sourceName ?? info.evalFile?.path ?? 'judgeflow';
   const sourceType = options.sourceType ?? 'LOCAL';
@@ -38,14 +46,14 @@ export function runStartState(info: RunStartInfo, options: RunStartOptions): Spo
     { key: 'mlflow.runType', value: 'genai_evaluate' },
     { key: 'mlflow.run.isEval', value: 'true' },
     { key: 'judgeflow.runKey', value: runKey },
-    ...(options.traces.mode !== 'all'
-      ? [{ key: 'judgeflow.traces', value: formatTracePolicy(options.traces) }]
+    ...(context.traces.mode !== 'all'
+      ? [{ key: 'judgeflow.traces', value: formatTracePolicy(context.traces) }]
       : []),
     ...Object.entries(options.tags ?? {}).map(([key, value]) => ({ key, value })),
   ];
   return {
     version: 1,
-    tracking_uri: options.trackingUri,
+    tracking_uri: context.trackingUri,
     run_key: runKey,
     experiment_name: options.experiment ?? info.experiment,
     start: {
@@ -68,7 +76,7 @@ export function runStartState(info: RunStartInfo, options: RunStartOptions): Spo
     },
     context: { user, source_name: sourceName, source_type: sourceType },
     writer: { pid: process.pid, host: os.hostname() },
-    traces: formatTracePolicy(options.traces),
+    traces: formatTracePolicy(context.traces),
   };
 }
 

@@ -9,31 +9,19 @@ import { isOutage } from './outage.js';
 import { writeResultsTable } from './results-table.js';
 import { RowDelivery } from './row-delivery.js';
 import { mlflowRunUrl, runFinishState } from './run-finish.js';
-import { datasetColumns, runStartState } from './run-start.js';
+import { datasetColumns, type RunIdentityOptions, runStartState } from './run-start.js';
 import { RunWriter } from './run-writer.js';
 import { Spool } from './spool.js';
 import type { MlflowRunSection } from './summary-section.js';
 import { defaultTracePolicy, isTraced, type TracePolicy } from './trace-policy.js';
 
-export interface MlflowSinkOptions {
+export interface MlflowSinkOptions extends RunIdentityOptions {
   /** The tracking server's client; the caller owns it (and closes it after `finish`). */
   client: MlflowClient;
   /** Informational: the client's tracking URI is what counts. */
   trackingUri?: string;
   /** Informational (the client already carries auth and timeout). */
   env?: Env;
-  /** Experiment name; default `RunStartInfo.experiment`. */
-  experiment?: string;
-  /** Run name; default `RunStartInfo.runName` (empty: the server picks one). */
-  runName?: string;
-  /** `mlflow.user`; default the OS user. */
-  user?: string;
-  /** `mlflow.source.name`; default the eval file's path, else `judgeflow`. */
-  sourceName?: string;
-  /** `mlflow.source.type`; default `LOCAL`. */
-  sourceType?: string;
-  /** Extra run tags (e.g. the prompt version used: `judgeflow.prompt`). */
-  tags?: Record<string, string>;
   /** Which rows get a trace; default all (every row is in the results table either way). */
   traces?: TracePolicy;
   /** Row batches written at once; default 3. */
@@ -107,10 +95,9 @@ class MlflowSink implements Sink {
     }
     const options = this.#options;
     const spool = new Spool(info.outDir);
-    const state = runStartState(info, {
+    const state = runStartState(info, options, {
       trackingUri: this.#client.trackingUri,
       traces: this.#policy,
-      ...pick(options, ['experiment', 'runName', 'user', 'sourceName', 'sourceType', 'tags']),
     });
     const writer = new RunWriter(this.#client, state, {
       spans: options.spans ?? 'auto',
@@ -243,11 +230,4 @@ class MlflowSink implements Sink {
       pendingWrites: pending,
     };
   }
-}
-
-/** The options among `keys` that are set (exactOptionalPropertyTypes: unset ones stay absent). */
-function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (object[key] !== undefined) out[key] = object[key];
-  return out;
 }
