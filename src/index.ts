@@ -20,7 +20,7 @@ export {
   MlflowError,
   ProviderError,
 } from './core/errors.js';
-export type { DatasetInfo, RunEvent, RunStartInfo, Sink, SinkReport } from './core/events.js';
+export type { RunEvent } from './core/events.js';
 export type { ExecuteOptions, Executor } from './core/executor.js';
 export {
   type AssessmentSource,
@@ -43,9 +43,18 @@ export type {
   ScorerArgs,
   ScorerKind,
 } from './core/scorer.js';
+export type {
+  DatasetInfo,
+  RunStartInfo,
+  Sink,
+  SinkFinishOptions,
+  SinkProgress,
+  SinkReport,
+} from './core/sink.js';
 export type { RowTrace, Span, SpanHandle, SpanType, StartSpanOptions } from './core/span.js';
 export type { TokenUsage, Usage } from './core/usage.js';
 export type { DatasetSource } from './datasets/index.js';
 // Every built-in scorer's factory, options type and definition: the registry is the export list.
 export * from './scorers/builtins.js';
 export { type ScorerFnArgs, type ScorerOptions, scorer } from './scorers/scorer.js';
+export type { MlflowRunSection } from './sinks/mlflow/summary-section.js';
