@@ -1,4 +1,4 @@
-import { type HeaderRecord, headerValue, parseResetDuration } from './backoff.js';
+import { type HeaderRecord, headerValue, parseResetDuration } from '../http/retry-policy.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface RateLimitOptions {

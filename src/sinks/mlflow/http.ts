@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Env } from '../../config/env.js';
 import { ConfigError, errorMessage, MlflowError } from '../../core/errors.js';
 import { withoutCredentials } from '../../core/redact.js';
-import { backoffDelayMs, type RetryPolicy, retryAfterMs, sleep } from '../../runtime/backoff.js';
+import { backoffDelayMs, type RetryPolicy, retryAfterMs, sleep } from '../../http/retry-policy.js';
 
 /** How the client authenticates: MLflow's own conventions (Basic wins over Bearer, as in Python). */
 export type MlflowAuth =
