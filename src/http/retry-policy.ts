@@ -27,6 +27,19 @@ export const defaultRetryPolicy: Readonly<RetryPolicy> = {
   maxTotalWaitMs: 120_000,
 };
 
+/** `base` with the fields of `overrides` that are set (an `undefined` field keeps the base value). */
+export function retryPolicyWith(
+  base: Readonly<RetryPolicy>,
+  overrides: Partial<RetryPolicy> | undefined,
+): RetryPolicy {
+  return { ...base, ...definedOnly(overrides ?? {}) };
+}
+
+/** The fields of an options object that are set. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Control-plane calls (MLflow, the Ray Jobs API): quick answers, so shorter waits and a smaller budget. */
 export const controlPlaneRetryPolicy: Readonly<RetryPolicy> = {
   maxRetries: 4,

@@ -3,7 +3,12 @@ import type { ZodType } from 'zod';
 import { ConfigError, ProviderError } from '../core/errors.js';
 import { headerSecrets, isCredentialParam, Redactor, withoutCredentials } from '../core/redact.js';
 import { withRetries } from '../http/retry-loop.js';
-import { defaultRetryPolicy, type HeaderRecord, type RetryPolicy } from '../http/retry-policy.js';
+import {
+  defaultRetryPolicy,
+  type HeaderRecord,
+  type RetryPolicy,
+  retryPolicyWith,
+} from '../http/retry-policy.js';
 import { type SendResult, send } from '../http/transport.js';
 import { AdaptiveConcurrencyLimiter, type ConcurrencySlot } from './adaptive-limiter.js';
 import {
@@ -162,7 +167,7 @@ export class HttpEndpoint {
       tokensPerMinute: options.tokensPerMinute,
       burstSeconds: options.rateBurstSeconds,
     });
-    this.#retry = { ...defaultRetryPolicy, ...definedOnly(options.retry ?? {}) };
+    this.#retry = retryPolicyWith(defaultRetryPolicy, options.retry);
     this.#timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     this.#headers = {
       'content-type': 'application/json',
@@ -382,8 +387,4 @@ function lowerKeys(headers: Record<string, string> | undefined): Record<string, 
   if (headers === undefined) return out;
   for (const [key, value] of Object.entries(headers)) out[key.toLowerCase()] = value;
   return out;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
