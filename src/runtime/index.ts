@@ -27,14 +27,6 @@ export {
 } from './http-endpoint.js';
 export { HttpRuntime, type HttpRuntimeOptions } from './http-runtime.js';
 export { loadExport } from './module-loader.js';
-export {
-  type ChatCompletionRequest,
-  type ChatCompletionResponse,
-  chatCompletionResponseSchema,
-  chatCompletionText,
-  chatCompletionUsage,
-  estimateChatTokens,
-} from './openai-chat.js';
 export { type ProbeOptions, probeEndpoints } from './probe-endpoints.js';
 export { EndpointRateLimits, type RateLimitOptions } from './rate-limits.js';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket.js';

@@ -32,6 +32,34 @@ describe('parseJudgeModelRef', () => {
     });
   });
 
+  it('parses Anthropic references: the URI and the object form, base URL and key variable optional', () => {
+    expect(parseJudgeModelRef('anthropic:/claude-sonnet-4-5', options)).toEqual({
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+    });
+    expect(
+      parseJudgeModelRef(
+        {
+          provider: 'anthropic',
+          model: 'claude-haiku-4-5',
+          base_url: 'http://proxy:8080',
+          api_key_env: 'MY_KEY',
+        },
+        options,
+      ),
+    ).toEqual({
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      baseUrl: 'http://proxy:8080',
+      apiKeyEnv: 'MY_KEY',
+    });
+    expect(() => parseJudgeModelRef({ provider: 'anthropic' }, options)).toThrow(/needs a model/);
+    expect(() => parseJudgeModelRef('anthropic:/m@http://x/v1', options)).toThrow(ConfigError);
+    expect(judgeModelUri({ provider: 'anthropic', model: 'claude-sonnet-4-5' })).toBe(
+      'anthropic:/claude-sonnet-4-5',
+    );
+  });
+
   it('parses endpoint objects as the eval file writes them', () => {
     expect(
       parseJudgeModelRef(
@@ -46,7 +74,14 @@ describe('parseJudgeModelRef', () => {
   });
 
   it('rejects what it cannot serve, naming the field and the accepted forms', () => {
-    for (const bad of ['anthropic:/claude-3', 'gpt-4o', 'vllm:/model', 'openai:gpt-4o', 'http://host/v1']) {
+    // anthropic:/… is served since the provider registry (issue 12); an unknown kind is still refused.
+    for (const bad of [
+      'gemini:/gemini-2.5-pro',
+      'gpt-4o',
+      'vllm:/model',
+      'openai:gpt-4o',
+      'http://host/v1',
+    ]) {
       const error = (() => {
         try {
           parseJudgeModelRef(bad, options);
@@ -88,6 +123,25 @@ describe('JudgePrices', () => {
     expect(
       prices.cost({ provider: 'openai', model: 'gpt-4o', modelUri: 'openai:/gpt-4o', usage })?.totalUsd,
     ).toBeCloseTo(7.5);
+  });
+  it('prices Anthropic models from its list, dated ids by their base name', () => {
+    const prices = new JudgePrices();
+    const cost = prices.cost({
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5-20250929',
+      modelUri: 'anthropic:/claude-sonnet-4-5-20250929',
+      usage,
+    });
+    expect(cost?.totalUsd).toBeCloseTo(3 + 7.5);
+    // claude-opus-4-1 is not priced as claude-opus-4 (the longest listed prefix wins)
+    expect(
+      prices.cost({
+        provider: 'anthropic',
+        model: 'claude-opus-4-5',
+        modelUri: 'anthropic:/claude-opus-4-5',
+        usage,
+      })?.totalUsd,
+    ).toBeCloseTo(5 + 12.5);
   });
   it('uses judge.prices over the table, and has no price (not zero) for unknown servers', () => {
     const prices = new JudgePrices({ 'vllm:/judge': { input_per_million: 1, output_per_million: 2 } });
