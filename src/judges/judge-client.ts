@@ -11,7 +11,7 @@ export function createJudgeClient(endpoint: ChatEndpoint): JudgeClient {
   return {
     modelUri: endpoint.uri,
     async complete(request: JudgeRequest): Promise<JudgeResponse> {
-      const result = await endpoint
+      const { body: _body, ...response } = await endpoint
         .prepare({
           messages: request.messages,
           temperature: request.temperature,
@@ -20,15 +20,6 @@ export function createJudgeClient(endpoint: ChatEndpoint): JudgeClient {
           signal: request.signal,
         })
         .send();
-      const response: JudgeResponse = {
-        text: result.text,
-        model: result.model,
-        usage: result.usage,
-        latencyMs: result.latencyMs,
-      };
-      if (result.attempts !== undefined) response.attempts = result.attempts;
-      if (result.requestId !== undefined) response.requestId = result.requestId;
-      if (result.finishReason !== undefined) response.finishReason = result.finishReason;
       return response;
     },
     // The runtime owns the connection pools and the resolver the local models (both shared).

@@ -1,8 +1,7 @@
 import type { Env } from '../config/env.js';
 import type { ModelConfig } from '../config/schema.js';
-import type { ChatMessage } from '../core/judge.js';
+import type { ChatMessage, JudgeResponse } from '../core/judge.js';
 import type { ModelUnderTest } from '../core/model.js';
-import type { TokenUsage } from '../core/usage.js';
 import type { EndpointOptions, RetryEvent } from '../runtime/http-endpoint.js';
 import type { HttpRuntime } from '../runtime/http-runtime.js';
 import type { LocalModel } from './local-model.js';
@@ -52,19 +51,11 @@ export interface ChatRequest {
   onRetry?: ((event: RetryEvent) => void) | undefined;
 }
 
-/** What a chat call returned. */
-export interface ChatResult {
-  /** The reply; for structured output, the JSON object as text. */
-  text: string;
-  /** The model the server reported (else the configured one). */
-  model: string;
-  usage: TokenUsage;
-  latencyMs: number;
-  /** HTTP attempts (1 when the first succeeded); absent for the embedded model. */
-  attempts?: number;
-  requestId?: string;
-  /** Why generation stopped, in the kind's own words (`stop`, `length`, `end_turn`, `tool_use`). */
-  finishReason?: string;
+/**
+ * What a chat call returned: what a judge client returns (text, server-reported model, usage, latency,
+ * attempts, request id, finish reason in the kind's own words), plus the response as received.
+ */
+export interface ChatResult extends JudgeResponse {
   /** The response as received (span outputs). */
   body: unknown;
 }
