@@ -124,24 +124,23 @@ describe('JudgePrices', () => {
       prices.cost({ provider: 'openai', model: 'gpt-4o', modelUri: 'openai:/gpt-4o', usage })?.totalUsd,
     ).toBeCloseTo(7.5);
   });
-  it('prices Anthropic models from its list, dated ids by their base name', () => {
+  it('prices Anthropic models from its list, dated ids by their longest listed prefix', () => {
     const prices = new JudgePrices();
-    const cost = prices.cost({
-      provider: 'anthropic',
-      model: 'claude-sonnet-4-5-20250929',
-      modelUri: 'anthropic:/claude-sonnet-4-5-20250929',
-      usage,
-    });
-    expect(cost?.totalUsd).toBeCloseTo(3 + 7.5);
-    // claude-opus-4-1 is not priced as claude-opus-4 (the longest listed prefix wins)
+    // (input $/M × 1M) + (output $/M × 0.5M); claude-opus-4-5 is not priced as claude-opus-4
+    for (const [model, usd] of [
+      ['claude-sonnet-4-5-20250929', 3 + 7.5],
+      ['claude-opus-4-5', 5 + 12.5],
+      ['claude-opus-4-20250514', 15 + 37.5],
+      ['claude-3-5-haiku-latest', 0.8 + 2],
+    ] as const) {
+      expect(
+        prices.cost({ provider: 'anthropic', model, modelUri: `anthropic:/${model}`, usage })?.totalUsd,
+        model,
+      ).toBeCloseTo(usd);
+    }
     expect(
-      prices.cost({
-        provider: 'anthropic',
-        model: 'claude-opus-4-5',
-        modelUri: 'anthropic:/claude-opus-4-5',
-        usage,
-      })?.totalUsd,
-    ).toBeCloseTo(5 + 12.5);
+      prices.cost({ provider: 'anthropic', model: 'claude-9', modelUri: 'anthropic:/claude-9', usage }),
+    ).toBeUndefined();
   });
   it('uses judge.prices over the table, and has no price (not zero) for unknown servers', () => {
     const prices = new JudgePrices({ 'vllm:/judge': { input_per_million: 1, output_per_million: 2 } });
