@@ -9,9 +9,13 @@ import type { RowLocation } from '../core/record.js';
 import type { Aggregation, Scorer } from '../core/scorer.js';
 import { templateVariables } from '../core/template.js';
 import type { DatasetScan, RowReference } from '../datasets/index.js';
-import { judgeKeyVariable } from '../judges/http-judge-client.js';
-import { defaultJudgeModel, defaultLocalJudgePath, parseJudgeModelRef } from '../judges/index.js';
-import { modelKeyVariable } from '../models/index.js';
+import {
+  defaultJudgeModel,
+  defaultLocalJudgePath,
+  judgeKeyVariable,
+  parseJudgeModelRef,
+} from '../judges/index.js';
+import { modelKeyVariable, modelNeedsBaseUrl } from '../models/index.js';
 import type { Gate } from '../runner/gates.js';
 
 /**
@@ -135,7 +139,7 @@ export function checkModel(options: {
       );
     }
   } else {
-    if (model.provider !== 'openai' && model.base_url === undefined) {
+    if (modelNeedsBaseUrl(model) && model.base_url === undefined) {
       throw new ConfigError(
         `${at(loaded, ['model', 'provider'])}: model.base_url: missing; provider ${model.provider} needs the server's base URL, e.g. http://127.0.0.1:8000/v1`,
         { file: loaded.path, field: 'model.base_url' },

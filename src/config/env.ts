@@ -103,6 +103,15 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 /** Reads the secret named by `api_key_env`; the value never leaves the HTTP layer. */
 export function readSecret(env: Env, name: string | undefined): string | undefined {
+  return readVariable(env, name);
+}
+
+/**
+ * Reads a variable a provider kind declares — its default key and base-URL variables
+ * (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`), documented once in that kind's file in `src/providers/`
+ * and its README. Empty counts as unset.
+ */
+export function readVariable(env: Env, name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
   return nonEmpty(env.raw[name]);
 }

@@ -44,7 +44,7 @@ export const modelRefSchema = z.union([
     .describe('MLflow-style model URI, e.g. openai:/gpt-4.1-mini, local, local:/path/model.gguf'),
   z
     .object({
-      provider: z.enum(['openai', 'openai-compatible', 'vllm', 'local']),
+      provider: z.enum(['openai', 'openai-compatible', 'vllm', 'anthropic', 'local']),
       base_url: httpUrlSchema.optional().describe('OpenAI-compatible base URL ending in /v1'),
       model: z.string().min(1).optional().describe('Model name the server expects; for local, a GGUF path'),
       api_key_env: z
@@ -74,7 +74,7 @@ const httpTuningShape = {
 export const modelSchema = z.discriminatedUnion('provider', [
   z
     .object({
-      provider: z.enum(['openai-compatible', 'openai', 'vllm']),
+      provider: z.enum(['openai-compatible', 'openai', 'vllm', 'anthropic']),
       base_url: httpUrlSchema
         .optional()
         .describe('Base URL ending in /v1 (default https://api.openai.com/v1 for openai)'),

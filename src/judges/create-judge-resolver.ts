@@ -5,19 +5,22 @@ import type { JudgeConfig, ModelRef } from '../config/schema.js';
 import { MissingComponentError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { JudgeClient, JudgeResponse } from '../core/judge.js';
+import { defaultLocalJudgePath } from '../providers/local.js';
+import { LocalModel } from '../providers/local-model.js';
+import { endpointKeyVariable } from '../providers/model-ref.js';
+import { providerKinds } from '../providers/registry.js';
+import { endpointTuning } from '../providers/tuning.js';
 import type { EndpointOptions } from '../runtime/http-endpoint.js';
 import type { HttpRuntime } from '../runtime/http-runtime.js';
-import { createHttpJudgeClient, judgeKeyVariable } from './http-judge-client.js';
-import { createLocalJudgeClient } from './local-judge-client.js';
-import { LocalModel } from './local-model.js';
+import { createJudgeClient } from './judge-client.js';
 import { type JudgeModelRef, judgeModelUri, parseJudgeModelRef } from './model-ref.js';
 import { type JudgeCost, JudgePrices } from './prices.js';
 import type { JudgeDefaults, JudgeResolver, ResolveOptions } from './resolver.js';
 
+export { DEFAULT_LOCAL_JUDGE_FILE, defaultLocalJudgePath } from '../providers/local.js';
+
 /** MLflow's default judge, used when OPENAI_API_KEY is set and no judge is named. */
 export const DEFAULT_OPENAI_JUDGE = 'openai:/gpt-4.1-mini';
-/** The GGUF file `judgeflow setup` installs under `<home>/models/`. */
-export const DEFAULT_LOCAL_JUDGE_FILE = 'gemma-3-270m-q4_k_m.gguf';
 /** Verdicts are short: a rationale of a sentence or two and a result. */
 export const DEFAULT_JUDGE_MAX_TOKENS = 256;
 
@@ -38,13 +41,6 @@ export interface JudgeResolverOptions {
    * driver: it never calls judges, and each worker checks its own environment at its handshake.
    */
   requireKeys?: boolean;
-}
-
-/** The local judge model's path: `JUDGEFLOW_JUDGE_MODEL`, else the one `judgeflow setup` installs. */
-export function defaultLocalJudgePath(env: Env): string {
-  return env.localJudgeModel !== undefined
-    ? path.resolve(env.localJudgeModel)
-    : path.join(env.home, 'models', DEFAULT_LOCAL_JUDGE_FILE);
 }
 
 /**
@@ -97,36 +93,21 @@ export function createJudgeResolver(
   };
 
   const build = (ref: JudgeModelRef, field: string): JudgeClient => {
-    switch (ref.provider) {
-      case 'openai':
-      case 'vllm':
-      case 'openai-compatible':
-        return createHttpJudgeClient({
-          ref,
-          env,
-          runtime,
-          endpoint,
-          field,
-          tokenLimitField: config?.token_limit_field,
-          requireKey: options.requireKeys !== false,
-        });
-      case 'local': {
-        const modelPath = ref.path ?? defaultLocalJudgePath(env);
-        if (!existsSync(modelPath)) {
-          const hint =
-            ref.path === undefined
-              ? ' (or set JUDGEFLOW_JUDGE_MODEL, or set OPENAI_API_KEY to use OpenAI)'
-              : '';
-          throw new MissingComponentError(
-            `${field}: the local judge model ${modelPath} does not exist${hint}`,
-            {
-              installCommand: 'judgeflow setup --only judge',
-            },
-          );
-        }
-        return createLocalJudgeClient({ modelPath, load: () => localModel(modelPath) });
-      }
-    }
+    const kind = providerKinds[ref.provider];
+    if (kind.chat === undefined) throw new Error(`provider ${ref.provider} cannot be a judge`);
+    return createJudgeClient(
+      kind.chat(ref, {
+        env,
+        runtime,
+        role: 'judge',
+        field,
+        endpoint,
+        tokenLimitField: config?.token_limit_field,
+        requireKey: options.requireKeys !== false,
+        loadLocalModel: localModel,
+        baseDir,
+      }),
+    );
   };
 
   return {
@@ -151,7 +132,7 @@ export function createJudgeResolver(
       for (const client of clients.values()) {
         const ref = refs.get(client);
         if (ref !== undefined && ref.provider !== 'local') {
-          const name = judgeKeyVariable(ref);
+          const name = endpointKeyVariable(ref);
           if (name !== undefined) names.add(name);
         }
       }
@@ -198,12 +179,8 @@ function endpointOptions(
   config: JudgeConfig | undefined,
   defaultConcurrency: number | undefined,
 ): EndpointOptions {
-  const options: EndpointOptions = {};
-  if (defaultConcurrency !== undefined) options.maxConcurrency = defaultConcurrency;
-  if (config?.timeout_s !== undefined) options.timeoutMs = config.timeout_s * 1000;
-  if (config?.max_retries !== undefined) options.retry = { maxRetries: config.max_retries };
-  if (config?.concurrency !== undefined) options.maxConcurrency = config.concurrency;
-  if (config?.rpm !== undefined) options.requestsPerMinute = config.rpm;
-  if (config?.tpm !== undefined) options.tokensPerMinute = config.tpm;
-  return options;
+  return {
+    ...(defaultConcurrency !== undefined ? { maxConcurrency: defaultConcurrency } : {}),
+    ...endpointTuning(config),
+  };
 }

@@ -1,3 +1,9 @@
+export {
+  type LocalChatRequest,
+  type LocalChatResult,
+  LocalModel,
+  type LocalModelOptions,
+} from '../providers/local-model.js';
 export { type CalledVerdict, type CallJudgeOptions, callJudge, type JudgeCallRecord } from './call-judge.js';
 export {
   createJudgeResolver,
@@ -8,7 +14,7 @@ export {
   defaultLocalJudgePath,
   type JudgeResolverOptions,
 } from './create-judge-resolver.js';
-export { createHttpJudgeClient, type HttpJudgeClientOptions } from './http-judge-client.js';
+export { createJudgeClient } from './judge-client.js';
 export {
   combine,
   JUDGE_COST,
@@ -19,18 +25,13 @@ export {
   judgeFeedback,
   SAMPLING_TEMPERATURE,
 } from './judge-feedback.js';
-export { createLocalJudgeClient } from './local-judge-client.js';
-export {
-  type LocalChatRequest,
-  type LocalChatResult,
-  LocalModel,
-  type LocalModelOptions,
-} from './local-model.js';
 export { localModelFactory } from './local-model-under-test.js';
 export {
   type CompatibleJudgeRef,
+  type HttpJudgeRef,
   type JudgeModelRef,
   type JudgeProvider,
+  judgeKeyVariable,
   judgeModelUri,
   type LocalJudgeRef,
   type OpenAiJudgeRef,

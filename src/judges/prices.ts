@@ -4,14 +4,14 @@ import {
   callCost,
   lookupPrice,
   type ModelPrice,
-  openAiListPrice,
   type PriceConfig,
   priceFromConfig,
-} from '../runtime/prices.js';
+} from '../providers/prices.js';
+import { listPrice } from '../providers/registry.js';
 import type { JudgeProvider } from './model-ref.js';
 
-export type { ModelPrice } from '../runtime/prices.js';
-export { DEFAULT_OPENAI_PRICES } from '../runtime/prices.js';
+export { DEFAULT_OPENAI_PRICES } from '../providers/openai.js';
+export type { ModelPrice } from '../providers/prices.js';
 
 /** The cost of one call, split as MLflow's `mlflow.llm.cost` span attribute splits it. */
 export type JudgeCost = CallCost;
@@ -21,8 +21,9 @@ export type PriceOverrides = Record<string, PriceConfig>;
 
 /**
  * Turns a judge call's token usage into USD. Lookup order: the eval file's `judge.prices` by model URI
- * (`vllm:/qwen`) or by model name (`gpt-4o-mini`), then — for the OpenAI provider only — the built-in
- * table. The embedded local model costs nothing. Unknown models have no cost (undefined), never a guess.
+ * (`vllm:/qwen`) or by model name (`gpt-4o-mini`), then the provider kind's list price (OpenAI's and
+ * Anthropic's tables; the embedded local model costs nothing). Unknown models have no cost
+ * (undefined), never a guess.
  */
 export class JudgePrices {
   readonly #overrides: Map<string, ModelPrice>;
@@ -36,10 +37,7 @@ export class JudgePrices {
   /** The price of a model, or undefined when none is known. */
   priceOf(options: { provider: JudgeProvider; model: string; modelUri: string }): ModelPrice | undefined {
     const own = this.#overrides.get(options.modelUri) ?? lookupPrice(this.#overrides, options.model);
-    if (own !== undefined) return own;
-    if (options.provider === 'local') return { inputPerMillion: 0, outputPerMillion: 0 };
-    if (options.provider === 'openai') return openAiListPrice(options.model);
-    return undefined;
+    return own ?? listPrice(options.provider, options.model);
   }
 
   /** USD for one call's usage; undefined when the model has no known price. */

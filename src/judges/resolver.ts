@@ -1,6 +1,6 @@
 import type { ModelRef } from '../config/schema.js';
 import type { JudgeClient, JudgeResponse } from '../core/judge.js';
-import type { LocalModel } from './local-model.js';
+import type { LocalModel } from '../providers/local-model.js';
 import type { JudgeCost } from './prices.js';
 
 /**

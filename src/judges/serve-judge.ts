@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { errorMessage, ProviderError } from '../core/errors.js';
 import type { ChatMessage } from '../core/judge.js';
-import { LocalModel, type LocalModelOptions } from './local-model.js';
+import { LocalModel, type LocalModelOptions } from '../providers/local-model.js';
 
 export interface ServeJudgeOptions {
   /** The GGUF model to serve. */

@@ -2,14 +2,15 @@ import type { Env } from '../config/env.js';
 import type { ModelConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import type { ModelUnderTest } from '../core/model.js';
+import type { ModuleModelConfig } from '../providers/module.js';
+import { providerKinds } from '../providers/registry.js';
 import type { HttpRuntime } from '../runtime/http-runtime.js';
-import { createModuleModel } from './module-model.js';
-import { createOpenAiCompatibleModel } from './openai-compatible.js';
+import { createHttpModel, type HttpModelConfig } from './http-model.js';
 
 /** The `model:` section for `provider: local` (the embedded GGUF model). */
 export type LocalModelConfig = Extract<ModelConfig, { provider: 'local' }>;
 
-/** Builds the embedded local model; supplied by the judges work, which owns node-llama-cpp. */
+/** Builds the embedded local model; supplied by the judges work, which shares the loaded model. */
 export type LocalModelFactory = (
   config: LocalModelConfig,
   context: CreateModelContext,
@@ -28,37 +29,36 @@ export interface CreateModelContext {
 
 export type ModelProvider = ModelConfig['provider'];
 
-type ModelFactory<P extends ModelProvider> = (
-  config: ModelConfig & { provider: P },
-  context: CreateModelContext,
-) => Promise<ModelUnderTest>;
-
-/** One entry per provider: a provider added to the config schema fails to compile until it is here. */
-const factories: { [P in ModelProvider]: ModelFactory<P> } = {
-  'openai-compatible': async (config, context) => createOpenAiCompatibleModel(config, context),
-  openai: async (config, context) => createOpenAiCompatibleModel(config, context),
-  vllm: async (config, context) => createOpenAiCompatibleModel(config, context),
-  module: (config, context) => createModuleModel(config, context),
-  local: (config, context) => {
+/**
+ * The model under test for the eval file's `model:` section, through the provider registry
+ * (`src/providers/registry.ts`): a kind that builds its own model (`module`) does; the embedded `local`
+ * model comes from `localFactory` (it shares the judges' loaded model); every other kind is a chat
+ * endpoint wrapped by `createChatModel`.
+ */
+export async function createModel(config: ModelConfig, context: CreateModelContext): Promise<ModelUnderTest> {
+  if (config.provider === 'local') {
     if (context.localFactory === undefined) {
-      return Promise.reject(
-        new ConfigError('model provider "local" is not available in this build (no local model factory)', {
+      throw new ConfigError(
+        'model provider "local" is not available in this build (no local model factory)',
+        {
           field: 'model.provider',
-        }),
+        },
       );
     }
     return context.localFactory(config, context);
-  },
-};
-
-/** The model under test for the eval file's `model:` section. */
-export function createModel(config: ModelConfig, context: CreateModelContext): Promise<ModelUnderTest> {
-  const factory = factories[config.provider] as ModelFactory<ModelProvider>;
-  return factory(config, context);
+  }
+  const kind = providerKinds[config.provider];
+  if (kind.model !== undefined) return kind.model(config as ModuleModelConfig, context);
+  return createHttpModel(config as HttpModelConfig, context);
 }
 
 /** The environment variable holding the model's API key, when it needs one (`OPENAI_API_KEY` for OpenAI). */
 export function modelKeyVariable(config: ModelConfig | undefined): string | undefined {
   if (config === undefined || config.provider === 'module' || config.provider === 'local') return undefined;
-  return config.api_key_env ?? (config.provider === 'openai' ? 'OPENAI_API_KEY' : undefined);
+  return config.api_key_env ?? providerKinds[config.provider].defaultKeyVariable;
+}
+
+/** Whether the `model:` section must name its server's `base_url` (its kind has no public API). */
+export function modelNeedsBaseUrl(config: ModelConfig): boolean {
+  return providerKinds[config.provider].baseUrlRequired === true;
 }

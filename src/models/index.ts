@@ -1,3 +1,5 @@
+export { createModuleModel, type ModuleModelConfig } from '../providers/module.js';
+export { type ChatModelConfig, createChatModel } from './chat-model.js';
 export {
   type CreateModelContext,
   createModel,
@@ -5,13 +7,14 @@ export {
   type LocalModelFactory,
   type ModelProvider,
   modelKeyVariable,
+  modelNeedsBaseUrl,
 } from './create-model.js';
 export { fromFunction } from './from-function.js';
-export { createModuleModel, type ModuleModelConfig } from './module-model.js';
 export {
   chatMessages,
+  createHttpModel,
   createOpenAiCompatibleModel,
   type HttpModelConfig,
   type HttpModelContext,
   renderPrompt,
-} from './openai-compatible.js';
+} from './http-model.js';

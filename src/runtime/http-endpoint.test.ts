@@ -13,9 +13,9 @@ import {
   truncated,
 } from '../../test/helpers/fault-server.js';
 import { ConfigError, ProviderError } from '../core/errors.js';
+import { chatCompletionResponseSchema, chatCompletionText } from '../providers/openai-wire.js';
 import type { EndpointOptions, RetryEvent } from './http-endpoint.js';
 import { HttpRuntime } from './http-runtime.js';
-import { chatCompletionResponseSchema, chatCompletionText } from './openai-chat.js';
 
 const BODY = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
 /** ms-scale backoff so the suite stays fast. */

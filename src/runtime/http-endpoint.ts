@@ -1,20 +1,24 @@
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 import type { ZodType } from 'zod';
 import { ConfigError, ProviderError } from '../core/errors.js';
-import { isPlainObject } from '../core/json.js';
 import { headerSecrets, isCredentialParam, Redactor, withoutCredentials } from '../core/redact.js';
-import { AdaptiveConcurrencyLimiter, type ConcurrencySlot, type SlotOutcome } from './adaptive-limiter.js';
+import { withRetries } from '../http/retry-loop.js';
 import {
-  backoffDelayMs,
   defaultRetryPolicy,
   type HeaderRecord,
-  headerValue,
-  isOverloadStatus,
-  isRetryableStatus,
   type RetryPolicy,
-  retryAfterMs,
-  sleep,
-} from './backoff.js';
+  retryPolicyWith,
+} from '../http/retry-policy.js';
+import { type SendResult, send } from '../http/transport.js';
+import { AdaptiveConcurrencyLimiter, type ConcurrencySlot } from './adaptive-limiter.js';
+import {
+  type AttemptOutcome,
+  type AttemptRequest,
+  attemptOutcome,
+  openAiTotalTokens,
+  requestIdOf,
+  withAttempts,
+} from './attempt-outcome.js';
 import { EndpointRateLimits } from './rate-limits.js';
 
 /** How one endpoint (a base URL) is called. Every field is optional; defaults in parentheses. */
@@ -99,24 +103,12 @@ export interface EndpointDependencies {
   random?: () => number;
 }
 
-const EXCERPT_CHARS = 500;
-/** How much of an error body is scrubbed before the excerpt is cut (a secret is never cut in half). */
-const SCRUBBED_CHARS = 64 * 1024;
 const DEFAULTS = {
   maxConcurrency: 16,
   timeoutMs: 60_000,
   connectTimeoutMs: 10_000,
   maxResponseBytes: 32 * 1024 * 1024,
 };
-
-type AttemptOutcome =
-  | { ok: true; status: number; headers: HeaderRecord; json: unknown }
-  | { ok: false; error: ProviderError; retryAfterMs: number | undefined; outcome: SlotOutcome };
-
-/** Marks the per-attempt deadline as the abort reason, to tell it from the caller's cancellation. */
-class AttemptTimeout extends Error {
-  override readonly name = 'AttemptTimeout';
-}
 
 /**
  * One HTTP endpoint (a base URL): a keep-alive connection pool, adaptive concurrency with a FIFO queue,
@@ -175,7 +167,7 @@ export class HttpEndpoint {
       tokensPerMinute: options.tokensPerMinute,
       burstSeconds: options.rateBurstSeconds,
     });
-    this.#retry = { ...defaultRetryPolicy, ...definedOnly(options.retry ?? {}) };
+    this.#retry = retryPolicyWith(defaultRetryPolicy, options.retry);
     this.#timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
     this.#headers = {
       'content-type': 'application/json',
@@ -249,85 +241,59 @@ export class HttpEndpoint {
     const estimate =
       options.estimatedTokens ??
       (this.#rateLimits.limitsTokens && payload !== undefined ? Math.ceil(payload.length / 4) : 0);
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    let waitedMs = 0;
-
-    for (let attempt = 1; ; attempt += 1) {
-      if (this.#closed) throw this.#aborted(url, attempt - 1, new Error('HTTP runtime closed'));
-      let slot: ConcurrencySlot;
-      try {
-        slot = await this.#limiter.acquire(signal);
-      } catch (reason) {
-        throw this.#aborted(url, attempt - 1, reason);
-      }
-      let result: AttemptOutcome;
-      try {
-        await this.#rateLimits.acquire(estimate, signal);
-      } catch (reason) {
-        slot.release('neutral');
-        throw this.#aborted(url, attempt - 1, reason);
-      }
-      if (this.#closed) {
-        slot.release('neutral');
-        throw this.#aborted(url, attempt - 1, new Error('HTTP runtime closed'));
-      }
-      try {
-        this.#attempts += 1;
-        result = await this.#attempt({
-          method,
-          path,
-          payload,
-          headers,
-          timeoutMs,
-          signal,
-          url,
-          schema: options.schema,
-        });
-      } catch (reason) {
-        // Transport and HTTP failures come back as outcomes; what escapes is the caller's cancellation.
-        slot.release('neutral');
-        this.#rateLimits.settle(estimate, undefined);
-        this.#failures += 1;
-        if (signal?.aborted) throw this.#aborted(url, attempt, reason);
-        throw reason;
-      }
-
-      if (result.ok) {
-        slot.release('success');
-        const data = result.json as T;
-        this.#rateLimits.settle(estimate, (options.tokensUsed ?? openAiTotalTokens)(data));
-        return {
-          data,
-          status: result.status,
-          headers: result.headers,
-          attempts: attempt,
-          latencyMs: performance.now() - started,
-          requestId: headerValue(result.headers, 'x-request-id'),
-        };
-      }
-
-      slot.release(result.outcome);
-      this.#rateLimits.settle(estimate, undefined);
-      const failure = result.error;
-      if (!failure.retryable || attempt > this.#retry.maxRetries) {
-        this.#failures += 1;
-        throw withAttempts(failure, attempt);
-      }
-      const fromRetryAfter = result.retryAfterMs !== undefined;
-      const delayMs = result.retryAfterMs ?? backoffDelayMs(attempt - 1, this.#retry, this.#random);
-      if (waitedMs + delayMs > this.#retry.maxTotalWaitMs) {
-        this.#failures += 1;
-        throw withAttempts(failure, attempt, `retry budget of ${this.#retry.maxTotalWaitMs} ms exhausted`);
-      }
-      this.#retries += 1;
-      options.onRetry?.({ attempt, delayMs, fromRetryAfter, error: failure });
-      waitedMs += delayMs;
-      try {
-        await sleep(delayMs, signal);
-      } catch (reason) {
-        this.#failures += 1;
-        throw this.#aborted(url, attempt, reason);
-      }
+    const request: AttemptRequest = {
+      method,
+      url,
+      target: `${this.#origin}${this.#basePath}${path}${this.#baseQuery}`,
+      payload,
+      headers,
+      timeoutMs: options.timeoutMs ?? this.#timeoutMs,
+      signal,
+      schema: options.schema,
+    };
+    try {
+      const result = await withRetries<
+        { status: number; headers: HeaderRecord; data: T; attempt: number },
+        ProviderError
+      >({
+        policy: this.#retry,
+        random: this.#random,
+        signal,
+        attempt: async (attempt) => {
+          const outcome = await this.#scheduledAttempt(request, estimate, attempt);
+          if (!outcome.ok) return outcome;
+          const data = outcome.value.json as T;
+          this.#rateLimits.settle(estimate, (options.tokensUsed ?? openAiTotalTokens)(data));
+          return {
+            ok: true,
+            value: { status: outcome.value.status, headers: outcome.value.headers, data, attempt },
+          };
+        },
+        onRetry: (event) => {
+          this.#retries += 1;
+          options.onRetry?.(event);
+        },
+        giveUp: (failure, attempts, reason) =>
+          withAttempts(
+            failure,
+            attempts,
+            reason === 'wait-budget'
+              ? `retry budget of ${this.#retry.maxTotalWaitMs} ms exhausted`
+              : undefined,
+          ),
+        aborted: (reason, attempts) => this.#aborted(url, attempts, reason),
+      });
+      return {
+        data: result.data,
+        status: result.status,
+        headers: result.headers,
+        attempts: result.attempt,
+        latencyMs: performance.now() - started,
+        requestId: requestIdOf(result.headers),
+      };
+    } catch (error) {
+      this.#failures += 1;
+      throw error;
     }
   }
 
@@ -346,116 +312,57 @@ export class HttpEndpoint {
     await this.#pool.destroy();
   }
 
-  async #attempt(request: {
-    method: Dispatcher.HttpMethod;
-    path: string;
-    payload: string | undefined;
-    headers: Record<string, string>;
-    timeoutMs: number;
-    signal: AbortSignal | undefined;
-    url: string;
-    schema: ZodType<unknown>;
-  }): Promise<AttemptOutcome> {
-    const { signal, url } = request;
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new AttemptTimeout(`no complete response within ${request.timeoutMs} ms`)),
-      request.timeoutMs,
-    );
-    const onAbort = (): void => controller.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let status: number;
-    let headers: HeaderRecord;
-    let text: string;
+  /** One attempt, once a concurrency slot and the rpm/tpm budgets allow it. */
+  async #scheduledAttempt(
+    request: AttemptRequest,
+    estimate: number,
+    attempt: number,
+  ): Promise<AttemptOutcome> {
+    const { url, signal } = request;
+    if (this.#closed) throw this.#aborted(url, attempt - 1, new Error('HTTP runtime closed'));
+    let slot: ConcurrencySlot;
     try {
-      if (signal?.aborted) throw signal.reason;
-      const response = await this.#pool.request({
-        method: request.method,
-        path: `${this.#basePath}${request.path}${this.#baseQuery}`,
-        headers: request.headers,
-        body: request.payload ?? null,
-        signal: controller.signal,
-      });
-      status = response.statusCode;
-      headers = response.headers;
-      text = await response.body.text();
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      return {
-        ok: false,
-        error: transportError(error, url, controller.signal.reason),
-        retryAfterMs: undefined,
-        outcome: 'neutral',
-      };
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      slot = await this.#limiter.acquire(signal);
+    } catch (reason) {
+      throw this.#aborted(url, attempt - 1, reason);
     }
-
-    this.#rateLimits.observe(headers);
-    const requestId = headerValue(headers, 'x-request-id');
-    // A server may echo the request (its Authorization header, a key in the URL) in an error body: the
-    // excerpt is scrubbed here, where it is made, before it reaches an error, a span or a result.
+    try {
+      await this.#rateLimits.acquire(estimate, signal);
+    } catch (reason) {
+      slot.release('neutral');
+      throw this.#aborted(url, attempt - 1, reason);
+    }
+    if (this.#closed) {
+      slot.release('neutral');
+      throw this.#aborted(url, attempt - 1, new Error('HTTP runtime closed'));
+    }
+    this.#attempts += 1;
+    let sent: SendResult;
+    try {
+      sent = await send({
+        url: request.target,
+        method: request.method,
+        headers: request.headers,
+        body: request.payload,
+        timeoutMs: request.timeoutMs,
+        signal,
+        dispatcher: this.#pool,
+      });
+    } catch (reason) {
+      // Transport and HTTP failures come back as outcomes; what escapes is the caller's cancellation.
+      slot.release('neutral');
+      this.#rateLimits.settle(estimate, undefined);
+      throw this.#aborted(url, attempt, reason);
+    }
+    if (sent.ok) this.#rateLimits.observe(sent.headers);
     const redactor =
       request.headers === this.#headers
         ? this.#redactor
         : new Redactor(headerSecrets(request.headers)).addSecrets(this.#redactor.secrets());
-    const excerpt = redactor.text(text.slice(0, SCRUBBED_CHARS)).slice(0, EXCERPT_CHARS);
-    if (status < 200 || status >= 300) {
-      const retryable = isRetryableStatus(status);
-      const error = new ProviderError({
-        message: `HTTP ${status} from ${request.method} ${url}${excerpt === '' ? '' : `: ${oneLine(excerpt, 200)}`}`,
-        url,
-        kind: 'http',
-        status,
-        retryable,
-        bodyExcerpt: excerpt,
-        ...(requestId !== undefined ? { requestId } : {}),
-      });
-      return {
-        ok: false,
-        error,
-        retryAfterMs: retryable ? retryAfterMs(headers) : undefined,
-        outcome: isOverloadStatus(status) ? 'overload' : 'neutral',
-      };
-    }
-
-    const invalid = (reason: string, cause: unknown): ProviderError =>
-      new ProviderError({
-        message: `invalid response from ${request.method} ${url} (HTTP ${status}): ${reason}`,
-        url,
-        kind: 'invalid_response',
-        status,
-        retryable: false,
-        bodyExcerpt: excerpt,
-        ...(requestId !== undefined ? { requestId } : {}),
-        cause,
-      });
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (cause) {
-      return {
-        ok: false,
-        error: invalid('body is not JSON', cause),
-        retryAfterMs: undefined,
-        outcome: 'neutral',
-      };
-    }
-    const parsed = request.schema.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues
-        .slice(0, 3)
-        .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-        .join('; ');
-      return {
-        ok: false,
-        error: invalid(`unexpected shape (${issues})`, parsed.error),
-        retryAfterMs: undefined,
-        outcome: 'neutral',
-      };
-    }
-    return { ok: true, status, headers, json: parsed.data };
+    const outcome = attemptOutcome(request, sent, redactor);
+    slot.release(outcome.ok ? 'success' : outcome.slot);
+    if (!outcome.ok) this.#rateLimits.settle(estimate, undefined);
+    return outcome;
   }
 
   #publicUrl(path: string): string {
@@ -475,78 +382,9 @@ export class HttpEndpoint {
   }
 }
 
-/** undici/socket failures: timeouts, resets, refused connections. All retryable except an oversized body. */
-function transportError(error: unknown, url: string, abortReason: unknown): ProviderError {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  if (abortReason instanceof AttemptTimeout) {
-    return new ProviderError({
-      message: `timeout calling ${url}: ${abortReason.message}`,
-      url,
-      kind: 'timeout',
-      retryable: true,
-      cause: error,
-    });
-  }
-  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
-    return new ProviderError({
-      message: `response from ${url} exceeds the size limit`,
-      url,
-      kind: 'invalid_response',
-      retryable: false,
-      cause: error,
-    });
-  }
-  const detail = error instanceof Error ? error.message : String(error);
-  return new ProviderError({
-    message: `network error calling ${url}: ${typeof code === 'string' ? `${code} ` : ''}${detail}`,
-    url,
-    kind: 'network',
-    retryable: true,
-    cause: error,
-  });
-}
-
-/** A copy of a terminal failure carrying the attempt count (and why retrying stopped, when it did early). */
-function withAttempts(error: ProviderError, attempts: number, stopped?: string): ProviderError {
-  if (error.attempts !== undefined && stopped === undefined) return error;
-  const notes = [attempts > 1 ? `after ${attempts} attempts` : undefined, stopped].filter(
-    (n) => n !== undefined,
-  );
-  const suffix = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  return new ProviderError({
-    message: `${error.message}${suffix}`,
-    url: error.url,
-    kind: error.kind,
-    retryable: error.retryable,
-    attempts,
-    ...(error.status !== undefined ? { status: error.status } : {}),
-    ...(error.requestId !== undefined ? { requestId: error.requestId } : {}),
-    ...(error.bodyExcerpt !== undefined ? { bodyExcerpt: error.bodyExcerpt } : {}),
-    cause: error.cause,
-  });
-}
-
-/** OpenAI-style `usage.total_tokens` (or prompt + completion) of a response body. */
-export function openAiTotalTokens(data: unknown): number | undefined {
-  if (!isPlainObject(data) || !isPlainObject(data.usage)) return undefined;
-  const { total_tokens: total, prompt_tokens: prompt, completion_tokens: completion } = data.usage;
-  if (typeof total === 'number') return total;
-  if (typeof prompt === 'number' && typeof completion === 'number') return prompt + completion;
-  return undefined;
-}
-
 function lowerKeys(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (headers === undefined) return out;
   for (const [key, value] of Object.entries(headers)) out[key.toLowerCase()] = value;
   return out;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

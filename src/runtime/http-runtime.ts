@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { JudgeflowError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
+import { definedOnly } from '../http/retry-policy.js';
 import { type EndpointOptions, HttpEndpoint } from './http-endpoint.js';
 
 export interface HttpRuntimeOptions {
@@ -71,8 +72,4 @@ export class HttpRuntime {
     await Promise.all([...this.#endpoints.values()].map((endpoint) => endpoint.destroy()));
     this.#endpoints.clear();
   }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { InfrastructureError } from '../core/errors.js';
-import { backoffDelayMs, type RetryPolicy, sleep } from './backoff.js';
+import { backoffDelayMs, type RetryPolicy, sleep } from '../http/retry-policy.js';
 import type { HttpRuntime } from './http-runtime.js';
 
 export interface ProbeOptions {

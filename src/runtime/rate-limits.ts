@@ -1,4 +1,4 @@
-import { type HeaderRecord, headerValue, parseResetDuration } from './backoff.js';
+import { type HeaderRecord, headerValue, parseResetDuration } from '../http/retry-policy.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface RateLimitOptions {
@@ -13,6 +13,23 @@ export interface RateLimitOptions {
 
 /** When a server sends a remaining count without a reset time, hold to it this long. */
 const DEFAULT_RESET_MS = 1000;
+
+/**
+ * The rate-limit header conventions judgeflow reads: OpenAI's (`x-ratelimit-remaining-requests`, a reset
+ * duration such as `6m0s` in `x-ratelimit-reset-requests`; vLLM and most gateways copy it) and
+ * Anthropic's (`anthropic-ratelimit-requests-remaining`, an RFC 3339 reset time in
+ * `anthropic-ratelimit-requests-reset`). A server sends one family; both are read.
+ */
+const HEADER_FAMILIES: ReadonlyArray<{
+  remaining: (kind: string) => string;
+  reset: (kind: string) => string;
+}> = [
+  { remaining: (kind) => `x-ratelimit-remaining-${kind}`, reset: (kind) => `x-ratelimit-reset-${kind}` },
+  {
+    remaining: (kind) => `anthropic-ratelimit-${kind}-remaining`,
+    reset: (kind) => `anthropic-ratelimit-${kind}-reset`,
+  },
+];
 
 /**
  * One endpoint's request and token budgets. Each attempt takes one request and its estimated tokens
@@ -48,19 +65,20 @@ export class EndpointRateLimits {
     this.tokens.adjust((actualTokens ?? 0) - estimatedTokens);
   }
 
-  /** Tightens the budgets from a response's `x-ratelimit-remaining-*` / `x-ratelimit-reset-*` headers. */
-  observe(headers: HeaderRecord): void {
+  /** Tightens the budgets from a response's rate-limit headers (`HEADER_FAMILIES`). */
+  observe(headers: HeaderRecord, nowEpochMs: number = Date.now()): void {
     for (const [kind, bucket] of [
       ['requests', this.requests],
       ['tokens', this.tokens],
     ] as const) {
-      const remainingText = headerValue(headers, `x-ratelimit-remaining-${kind}`);
-      if (remainingText === undefined) continue;
-      const remaining = Number(remainingText);
-      if (remainingText.trim() === '' || !Number.isFinite(remaining)) continue;
-      const resetMs =
-        parseResetDuration(headerValue(headers, `x-ratelimit-reset-${kind}`)) ?? DEFAULT_RESET_MS;
-      bucket.tighten(remaining, resetMs);
+      for (const family of HEADER_FAMILIES) {
+        const remainingText = headerValue(headers, family.remaining(kind));
+        if (remainingText === undefined) continue;
+        const remaining = Number(remainingText);
+        if (remainingText.trim() === '' || !Number.isFinite(remaining)) continue;
+        const resetMs = resetIn(headerValue(headers, family.reset(kind)), nowEpochMs) ?? DEFAULT_RESET_MS;
+        bucket.tighten(remaining, resetMs);
+      }
     }
   }
 
@@ -68,4 +86,12 @@ export class EndpointRateLimits {
     this.requests.close(reason);
     this.tokens.close(reason);
   }
+}
+
+/** A reset as a duration (`1s`, `6m0s`, `12`) or a point in time (`2026-12-06T09:00:00Z`), in ms from now. */
+function resetIn(value: string | undefined, nowEpochMs: number): number | undefined {
+  const duration = parseResetDuration(value);
+  if (duration !== undefined || value === undefined) return duration;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowEpochMs);
 }

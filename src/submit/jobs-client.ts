@@ -1,6 +1,17 @@
-import { request } from 'undici';
 import { z } from 'zod';
 import { JudgeflowError } from '../core/errors.js';
+import { headerSecrets, Redactor } from '../core/redact.js';
+import { withRetries } from '../http/retry-loop.js';
+import {
+  controlPlaneRetryPolicy,
+  idempotentMethod,
+  isRetryableStatus,
+  type RetryPolicy,
+  retryAfterMs,
+  retryPolicyWith,
+  shouldRetry,
+} from '../http/retry-policy.js';
+import { send } from '../http/transport.js';
 
 /** A Ray Jobs REST call failed. */
 export class RayJobsError extends JudgeflowError {
@@ -9,17 +20,25 @@ export class RayJobsError extends JudgeflowError {
   /** HTTP status; undefined when the dashboard could not be reached. */
   readonly status: number | undefined;
   readonly bodyExcerpt: string | undefined;
+  /** Whether the failure was worth retrying (the call was retried when it was also idempotent). */
+  readonly retryable: boolean;
+  /** Attempts made (1 = no retry). */
+  readonly attempts: number;
   constructor(options: {
     message: string;
     endpoint: string;
     status?: number;
     bodyExcerpt?: string;
+    retryable?: boolean;
+    attempts?: number;
     cause?: unknown;
   }) {
     super(options.message, { cause: options.cause });
     this.endpoint = options.endpoint;
     this.status = options.status;
     this.bodyExcerpt = options.bodyExcerpt;
+    this.retryable = options.retryable ?? false;
+    this.attempts = options.attempts ?? 1;
   }
 }
 
@@ -65,62 +84,120 @@ export interface RayJobsClientOptions {
   /** Sent as the User-Agent (never `Mozilla…`: the dashboard refuses browser POST/PUT). */
   userAgent: string;
   timeoutMs?: number;
+  /** Retries (default `controlPlaneRetryPolicy`: 4 retries, 300 ms–10 s full-jitter backoff, 30 s in all). */
+  retry?: Partial<RetryPolicy>;
+  /** Jitter source (tests). */
+  random?: () => number;
+}
+
+/** One call: what is sent, and which statuses are answers rather than failures. */
+interface JobsRequest {
+  method: 'GET' | 'POST' | 'PUT';
+  pathname: string;
+  body?: string | Buffer;
+  contentType?: string;
+  /** A POST that can be repeated safely (a client-chosen submission id, a stop). GET and PUT always are. */
+  idempotent?: boolean;
+  /** Non-2xx statuses returned to the caller instead of thrown (404 for "no such package"). */
+  answers?: readonly number[];
 }
 
 /**
- * The Ray Jobs REST API over `undici.request`. Not the global `fetch`: it always sends
- * `sec-fetch-mode`, and the dashboard answers 405 to POST/PUT that look like browser traffic.
+ * The Ray Jobs REST API over judgeflow's HTTP transport (undici, not the global `fetch`: `fetch` always
+ * sends `sec-fetch-mode`, and the dashboard answers 405 to POST/PUT that look like browser traffic).
+ * Calls are retried by the one retry policy: reads, package uploads (PUT), a submit with a
+ * client-chosen `submission_id` and a stop are idempotent; a submit without an id is retried only when
+ * the dashboard never saw it.
  */
 export class RayJobsClient {
   readonly baseUrl: string;
   private readonly token: string | undefined;
   private readonly userAgent: string;
   private readonly timeoutMs: number;
+  private readonly policy: RetryPolicy;
+  private readonly random: (() => number) | undefined;
+  private readonly redactor: Redactor;
 
   constructor(options: RayJobsClientOptions) {
     this.baseUrl = normalizeDashboardUrl(options.baseUrl);
     this.token = options.token;
     this.userAgent = options.userAgent;
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.policy = retryPolicyWith(controlPlaneRetryPolicy, options.retry);
+    this.random = options.random;
+    this.redactor = new Redactor(headerSecrets(this.headers()));
   }
 
   async version(): Promise<{ version: string; ray_version: string }> {
-    const body = await this.call('GET', '/api/version');
+    const body = await this.call({ method: 'GET', pathname: '/api/version' });
     return z.object({ version: z.string(), ray_version: z.string() }).passthrough().parse(body);
   }
 
   /** True when the package is in the cluster's GCS (the GET also pins it for a while, as Ray's SDK relies on). */
   async packageExists(name: string): Promise<boolean> {
-    const { status } = await this.raw('GET', `/api/packages/gcs/${encodeURIComponent(name)}`);
-    if (status === 200) return true;
-    if (status === 404) return false;
-    throw await this.failure('GET', `/api/packages/gcs/${name}`, status, '');
+    const pathname = `/api/packages/gcs/${encodeURIComponent(name)}`;
+    const { status } = await this.request({ method: 'GET', pathname, answers: [404] });
+    return status !== 404;
   }
 
   async uploadPackage(name: string, zip: Buffer): Promise<void> {
-    await this.call('PUT', `/api/packages/gcs/${encodeURIComponent(name)}`, zip, 'application/octet-stream');
+    await this.call({
+      method: 'PUT',
+      pathname: `/api/packages/gcs/${encodeURIComponent(name)}`,
+      body: zip,
+      contentType: 'application/octet-stream',
+    });
   }
 
   async submit(job: JobSubmitRequest): Promise<{ submission_id: string }> {
-    const body = await this.call('POST', '/api/jobs/', JSON.stringify(job), 'application/json');
+    const idempotent = job.submission_id !== undefined;
+    let body: unknown;
+    try {
+      body = await this.call({
+        method: 'POST',
+        pathname: '/api/jobs/',
+        body: JSON.stringify(job),
+        contentType: 'application/json',
+        idempotent,
+      });
+    } catch (error) {
+      // A retried submit whose first answer was lost finds its own job: the submission id is ours.
+      if (
+        idempotent &&
+        error instanceof RayJobsError &&
+        error.attempts > 1 &&
+        error.status === 400 &&
+        /already exists/i.test(error.bodyExcerpt ?? '')
+      ) {
+        return { submission_id: job.submission_id as string };
+      }
+      throw error;
+    }
     return z.object({ submission_id: z.string() }).passthrough().parse(body);
   }
 
   async get(id: string): Promise<JobDetails> {
-    return jobDetailsSchema.parse(await this.call('GET', `/api/jobs/${encodeURIComponent(id)}`));
+    return jobDetailsSchema.parse(
+      await this.call({ method: 'GET', pathname: `/api/jobs/${encodeURIComponent(id)}` }),
+    );
   }
 
   async list(): Promise<JobDetails[]> {
-    return z.array(jobDetailsSchema).parse(await this.call('GET', '/api/jobs/'));
+    return z.array(jobDetailsSchema).parse(await this.call({ method: 'GET', pathname: '/api/jobs/' }));
   }
 
   async logs(id: string): Promise<string> {
-    const body = await this.call('GET', `/api/jobs/${encodeURIComponent(id)}/logs`);
+    const body = await this.call({ method: 'GET', pathname: `/api/jobs/${encodeURIComponent(id)}/logs` });
     return z.object({ logs: z.string() }).parse(body).logs;
   }
 
   async stop(id: string): Promise<boolean> {
-    const body = await this.call('POST', `/api/jobs/${encodeURIComponent(id)}/stop`);
+    // Stopping a stopped job is a no-op: the POST is idempotent.
+    const body = await this.call({
+      method: 'POST',
+      pathname: `/api/jobs/${encodeURIComponent(id)}/stop`,
+      idempotent: true,
+    });
     return z.object({ stopped: z.boolean() }).parse(body).stopped;
   }
 
@@ -138,14 +215,9 @@ export class RayJobsClient {
     return headers;
   }
 
-  private async call(
-    method: 'GET' | 'POST' | 'PUT',
-    pathname: string,
-    body?: string | Buffer,
-    contentType?: string,
-  ) {
-    const { status, text } = await this.raw(method, pathname, body, contentType);
-    if (status < 200 || status >= 300) throw await this.failure(method, pathname, status, text);
+  private async call(request: JobsRequest): Promise<unknown> {
+    const { method, pathname } = request;
+    const { status, text } = await this.request(request);
     if (text.trim() === '') return {};
     try {
       return JSON.parse(text) as unknown;
@@ -160,38 +232,59 @@ export class RayJobsClient {
     }
   }
 
-  private async raw(
-    method: 'GET' | 'POST' | 'PUT',
-    pathname: string,
-    body?: string | Buffer,
-    contentType?: string,
-  ): Promise<{ status: number; text: string }> {
+  /** Sends with retries; a 2xx (or a status in `answers`) comes back with its body, redacted. */
+  private async request(request: JobsRequest): Promise<{ status: number; text: string }> {
+    const { method, pathname } = request;
+    const idempotent = request.idempotent ?? idempotentMethod(method);
     const headers = this.headers();
-    if (contentType !== undefined) headers['content-type'] = contentType;
-    try {
-      const response = await request(`${this.baseUrl}${pathname}`, {
-        method,
-        headers,
-        ...(body !== undefined ? { body } : {}),
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      return { status: response.statusCode, text: await response.body.text() };
-    } catch (error) {
-      throw new RayJobsError({
-        message: `cannot reach the Ray dashboard at ${this.baseUrl} (${method} ${pathname}): ${(error as Error).message}`,
-        endpoint: pathname,
-        cause: error,
-      });
-    }
+    if (request.contentType !== undefined) headers['content-type'] = request.contentType;
+    return withRetries<{ status: number; text: string }, RayJobsError>({
+      policy: this.policy,
+      random: this.random,
+      attempt: async (attempt) => {
+        const sent = await send({
+          url: `${this.baseUrl}${pathname}`,
+          method,
+          headers,
+          body: request.body,
+          timeoutMs: this.timeoutMs,
+        });
+        if (!sent.ok) {
+          const { failure } = sent;
+          const retry = shouldRetry(failure.retryClass, idempotent);
+          return {
+            ok: false,
+            retry,
+            error: new RayJobsError({
+              message: `cannot reach the Ray dashboard at ${this.baseUrl} (${method} ${pathname}): ${this.redactor.text(failure.detail)}`,
+              endpoint: pathname,
+              retryable: failure.kind !== 'too_large',
+              attempts: attempt,
+              cause: failure.cause,
+            }),
+          };
+        }
+        const text = this.redactor.text(sent.text);
+        if ((sent.status >= 200 && sent.status < 300) || request.answers?.includes(sent.status)) {
+          return { ok: true, value: { status: sent.status, text } };
+        }
+        return {
+          ok: false,
+          retry: shouldRetry({ status: sent.status }, idempotent),
+          retryAfterMs: retryAfterMs(sent.headers),
+          error: this.failure(method, pathname, sent.status, text, attempt),
+        };
+      },
+    });
   }
 
-  private async failure(
+  private failure(
     method: string,
     pathname: string,
     status: number,
     text: string,
-  ): Promise<RayJobsError> {
+    attempts: number,
+  ): RayJobsError {
     let hint = '';
     if (status === 401) hint = ' — the cluster uses token auth: set RAY_AUTH_TOKEN';
     else if (status === 403) hint = ' — RAY_AUTH_TOKEN was refused';
@@ -199,10 +292,12 @@ export class RayJobsClient {
     else if (status === 405) hint = ' — the dashboard refused the request as browser traffic';
     const excerpt = lastLine(text);
     return new RayJobsError({
-      message: `${method} ${this.baseUrl}${pathname} failed with HTTP ${status}${hint}${excerpt !== '' ? `: ${excerpt}` : ''}`,
+      message: `${method} ${this.baseUrl}${pathname} failed with HTTP ${status}${hint}${excerpt !== '' ? `: ${excerpt}` : ''}${attempts > 1 ? ` (after ${attempts} attempts)` : ''}`,
       endpoint: pathname,
       status,
       bodyExcerpt: text.slice(0, 500),
+      retryable: isRetryableStatus(status),
+      attempts,
     });
   }
 }

@@ -146,6 +146,8 @@ export interface RecordedRequest {
 export interface FaultServer {
   /** `http://127.0.0.1:<port>/v1` — what a client's `base_url` should be. */
   readonly baseUrl: string;
+  /** `http://127.0.0.1:<port>` — the base URL of APIs whose paths carry the version (Anthropic's `/v1/messages`). */
+  readonly origin: string;
   readonly port: number;
   /** Every request received, in arrival order (unexpected ones included). */
   readonly requests: readonly RecordedRequest[];
@@ -170,6 +172,8 @@ export interface FaultServerOptions {
   port?: number;
   /** What to do when the script is empty: `fail` (418, recorded as unexpected; default) or an action to repeat. */
   whenEmpty?: 'fail' | FaultAction;
+  /** The one path POSTs are expected on (default `/v1/chat/completions`; `/v1/messages` for Anthropic). */
+  path?: string;
 }
 
 const COMPLETIONS_PATH = '/v1/chat/completions';
@@ -278,7 +282,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       };
       requests.push(recorded);
       const expectedPath =
-        request.method === 'POST' && (request.url ?? '').split('?')[0] === COMPLETIONS_PATH;
+        request.method === 'POST' && (request.url ?? '').split('?')[0] === (options.path ?? COMPLETIONS_PATH);
       const action = expectedPath ? (script.shift() ?? emptyAction(options.whenEmpty)) : undefined;
       if (action === undefined) {
         unexpected.push(recorded);
@@ -302,6 +306,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
 
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
+    origin: `http://127.0.0.1:${port}`,
     port,
     requests,
     unexpected,

@@ -32,6 +32,34 @@ describe('parseJudgeModelRef', () => {
     });
   });
 
+  it('parses Anthropic references: the URI and the object form, base URL and key variable optional', () => {
+    expect(parseJudgeModelRef('anthropic:/claude-sonnet-4-5', options)).toEqual({
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+    });
+    expect(
+      parseJudgeModelRef(
+        {
+          provider: 'anthropic',
+          model: 'claude-haiku-4-5',
+          base_url: 'http://proxy:8080',
+          api_key_env: 'MY_KEY',
+        },
+        options,
+      ),
+    ).toEqual({
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      baseUrl: 'http://proxy:8080',
+      apiKeyEnv: 'MY_KEY',
+    });
+    expect(() => parseJudgeModelRef({ provider: 'anthropic' }, options)).toThrow(/needs a model/);
+    expect(() => parseJudgeModelRef('anthropic:/m@http://x/v1', options)).toThrow(ConfigError);
+    expect(judgeModelUri({ provider: 'anthropic', model: 'claude-sonnet-4-5' })).toBe(
+      'anthropic:/claude-sonnet-4-5',
+    );
+  });
+
   it('parses endpoint objects as the eval file writes them', () => {
     expect(
       parseJudgeModelRef(
@@ -46,7 +74,14 @@ describe('parseJudgeModelRef', () => {
   });
 
   it('rejects what it cannot serve, naming the field and the accepted forms', () => {
-    for (const bad of ['anthropic:/claude-3', 'gpt-4o', 'vllm:/model', 'openai:gpt-4o', 'http://host/v1']) {
+    // anthropic:/… is served since the provider registry (issue 12); an unknown kind is still refused.
+    for (const bad of [
+      'gemini:/gemini-2.5-pro',
+      'gpt-4o',
+      'vllm:/model',
+      'openai:gpt-4o',
+      'http://host/v1',
+    ]) {
       const error = (() => {
         try {
           parseJudgeModelRef(bad, options);
@@ -88,6 +123,24 @@ describe('JudgePrices', () => {
     expect(
       prices.cost({ provider: 'openai', model: 'gpt-4o', modelUri: 'openai:/gpt-4o', usage })?.totalUsd,
     ).toBeCloseTo(7.5);
+  });
+  it('prices Anthropic models from its list, dated ids by their longest listed prefix', () => {
+    const prices = new JudgePrices();
+    // (input $/M × 1M) + (output $/M × 0.5M); claude-opus-4-5 is not priced as claude-opus-4
+    for (const [model, usd] of [
+      ['claude-sonnet-4-5-20250929', 3 + 7.5],
+      ['claude-opus-4-5', 5 + 12.5],
+      ['claude-opus-4-20250514', 15 + 37.5],
+      ['claude-3-5-haiku-latest', 0.8 + 2],
+    ] as const) {
+      expect(
+        prices.cost({ provider: 'anthropic', model, modelUri: `anthropic:/${model}`, usage })?.totalUsd,
+        model,
+      ).toBeCloseTo(usd);
+    }
+    expect(
+      prices.cost({ provider: 'anthropic', model: 'claude-9', modelUri: 'anthropic:/claude-9', usage }),
+    ).toBeUndefined();
   });
   it('uses judge.prices over the table, and has no price (not zero) for unknown servers', () => {
     const prices = new JudgePrices({ 'vllm:/judge': { input_per_million: 1, output_per_million: 2 } });

@@ -7,8 +7,8 @@ import { ConfigError, MissingComponentError } from '../../src/core/errors.js';
 import { SpanRecorder } from '../../src/core/span.js';
 import { emptyUsage } from '../../src/core/usage.js';
 import { createJudgeResolver } from '../../src/judges/create-judge-resolver.js';
-import type { LocalModel } from '../../src/judges/local-model.js';
 import { localModelFactory } from '../../src/judges/local-model-under-test.js';
+import type { LocalModel } from '../../src/providers/local-model.js';
 import { HttpRuntime } from '../../src/runtime/http-runtime.js';
 
 let dir: string;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/core/errors.js';
-import type { LocalChatRequest, LocalChatResult, LocalModel } from '../../src/judges/local-model.js';
-import { toChatHistory, toPlainPrompt } from '../../src/judges/local-model.js';
 import { type JudgeServer, serveJudge } from '../../src/judges/serve-judge.js';
+import type { LocalChatRequest, LocalChatResult, LocalModel } from '../../src/providers/local-model.js';
+import { toChatHistory, toPlainPrompt } from '../../src/providers/local-model.js';
 
 // The HTTP surface of serve-judge over a stand-in model (the real model's happy path is in the
 // integration tier): routes, validation, the queue limit, error mapping.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toGrammarSchema } from '../../src/judges/local-model.js';
 import { createVerdictSpec, parseWholeJson, YES_NO } from '../../src/judges/verdict.js';
+import { toGrammarSchema } from '../../src/providers/local-model.js';
 
 describe('verdict parsing', () => {
   const yesNo = createVerdictSpec(YES_NO, 'correctness');

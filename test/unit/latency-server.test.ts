@@ -3,12 +3,12 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { HttpRuntime } from '../../src/runtime/http-runtime.js';
 import {
   chatCompletionResponseSchema,
   chatCompletionText,
   chatCompletionUsage,
-} from '../../src/runtime/openai-chat.js';
+} from '../../src/providers/openai-wire.js';
+import { HttpRuntime } from '../../src/runtime/http-runtime.js';
 import { type LatencyServer, startLatencyServer, valueForSchema } from '../helpers/latency-server.js';
 
 let server: LatencyServer | undefined;

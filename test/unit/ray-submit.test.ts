@@ -85,6 +85,100 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+describe('RayJobsClient retries (the one retry policy)', () => {
+  const fast = { maxRetries: 3, baseDelayMs: 1, maxDelayMs: 5, maxTotalWaitMs: 5000 };
+  const client = (url: string) =>
+    new RayJobsClient({
+      baseUrl: url,
+      token: 'ray-token-5e2c91d7',
+      userAgent: 'judgeflow-test',
+      retry: fast,
+    });
+
+  it('retries reads and a submit with its own submission_id; a submit without one only when turned away', async () => {
+    let version = 0;
+    let submits = 0;
+    const dashboard = await fakeDashboard({
+      'GET /api/version': () =>
+        ++version === 1
+          ? { status: 503, body: 'busy' }
+          : { status: 200, body: { version: '4', ray_version: '2.60.0' } },
+      'POST /api/jobs/': (seen) => {
+        submits += 1;
+        const job = JSON.parse(seen.body.toString()) as { submission_id?: string };
+        if (submits === 1 || submits === 3) return { status: 500, body: 'Traceback...\nRuntimeError: gcs' };
+        return { status: 200, body: { submission_id: job.submission_id ?? 'generated' } };
+      },
+    });
+    try {
+      expect((await client(dashboard.url).version()).ray_version).toBe('2.60.0');
+      expect(version).toBe(2);
+      // submit 1 fails with 500, submit 2 (the retry of the same submission id) succeeds
+      expect(
+        await client(dashboard.url).submit({ entrypoint: 'echo', submission_id: 'judgeflow-a' }),
+      ).toEqual({
+        submission_id: 'judgeflow-a',
+      });
+      expect(submits).toBe(2);
+      // without a client-chosen id a 500 may have created a job: never repeated
+      const error = await client(dashboard.url)
+        .submit({ entrypoint: 'echo' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RayJobsError);
+      expect(error).toMatchObject({ status: 500, retryable: true, attempts: 1 });
+      expect(submits).toBe(3);
+      expect(dashboard.unexpected).toEqual([]);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it('a retried submit whose first answer was lost finds its own job instead of failing on "already exists"', async () => {
+    let submits = 0;
+    const dashboard = await fakeDashboard({
+      'POST /api/jobs/': () =>
+        ++submits === 1
+          ? { status: 502, body: 'bad gateway' }
+          : {
+              status: 400,
+              body: 'Traceback...\nValueError: Job with submission_id judgeflow-b already exists.',
+            },
+    });
+    try {
+      expect(
+        await client(dashboard.url).submit({ entrypoint: 'echo', submission_id: 'judgeflow-b' }),
+      ).toEqual({
+        submission_id: 'judgeflow-b',
+      });
+      expect(submits).toBe(2);
+      // on a first attempt, "already exists" is the caller's mistake and stays an error
+      await expect(
+        client(dashboard.url).submit({ entrypoint: 'echo', submission_id: 'judgeflow-b' }),
+      ).rejects.toMatchObject({ status: 400 });
+    } finally {
+      await dashboard.close();
+    }
+  });
+
+  it('never puts the token in an error, even when the dashboard echoes it', async () => {
+    const dashboard = await fakeDashboard({
+      'GET /api/jobs/': (seen) => ({ status: 403, body: `denied: ${String(seen.headers.authorization)}` }),
+    });
+    try {
+      const error = await client(dashboard.url)
+        .list()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RayJobsError);
+      expect((error as RayJobsError).message).toContain('denied');
+      expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain(
+        'ray-token-5e2c91d7',
+      );
+    } finally {
+      await dashboard.close();
+    }
+  });
+});
+
 describe('RayJobsClient', () => {
   it('sends no browser headers on POST/PUT, sends the bearer token, and uploads a package only when missing', async () => {
     const packages = new Set<string>();

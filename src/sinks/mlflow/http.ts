@@ -1,10 +1,18 @@
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { Env } from '../../config/env.js';
 import { ConfigError, errorMessage, MlflowError } from '../../core/errors.js';
-import { withoutCredentials } from '../../core/redact.js';
-import { backoffDelayMs, type RetryPolicy, retryAfterMs, sleep } from '../../runtime/backoff.js';
+import { headerSecrets, Redactor, withoutCredentials } from '../../core/redact.js';
+import { type AttemptResult, withRetries } from '../../http/retry-loop.js';
+import {
+  controlPlaneRetryPolicy,
+  type RetryPolicy,
+  retryAfterMs,
+  retryPolicyWith,
+  shouldRetry,
+} from '../../http/retry-policy.js';
+import { send } from '../../http/transport.js';
 
 /** How the client authenticates: MLflow's own conventions (Basic wins over Bearer, as in Python). */
 export type MlflowAuth =
@@ -62,32 +70,6 @@ export interface MlflowRequest<T> {
   signal?: AbortSignal | undefined;
 }
 
-const defaultPolicy: RetryPolicy = {
-  maxRetries: 4,
-  baseDelayMs: 300,
-  maxDelayMs: 10_000,
-  maxTotalWaitMs: 30_000,
-};
-
-/** Failures where the request provably never reached the server's application code. */
-const unsentCodes = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-/** Failures after the request may have been processed. */
-const ambiguousCodes = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-  'ETIMEDOUT',
-]);
-
 /**
  * The transport under the typed client: one keep-alive pool with bounded connections, auth on every
  * request (artifact PUTs and OTLP included), per-attempt timeouts, retries with full-jitter backoff that
@@ -99,6 +81,8 @@ export class MlflowHttp {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   readonly #authHeader: string | undefined;
+  /** Knows the credentials this client sends, so an error body that echoes them is scrubbed. */
+  readonly #redactor: Redactor;
   readonly #timeoutMs: number;
   readonly #policy: RetryPolicy;
   readonly #random: () => number;
@@ -137,10 +121,13 @@ export class MlflowHttp {
     this.#timeoutMs =
       options.timeoutMs ?? (options.env !== undefined ? options.env.mlflowTimeoutS * 1000 : 120_000);
     this.#maxConcurrency = Math.max(1, options.maxConcurrency ?? 16);
-    this.#policy = { ...defaultPolicy, ...definedOnly(options.retry ?? {}) };
+    this.#policy = retryPolicyWith(controlPlaneRetryPolicy, options.retry);
     this.#random = options.random ?? Math.random;
     this.#authHeader = authorization(
       options.auth ?? (options.env !== undefined ? mlflowAuthFromEnv(options.env) : undefined) ?? userinfo,
+    );
+    this.#redactor = new Redactor(
+      this.#authHeader !== undefined ? headerSecrets({ authorization: this.#authHeader }) : [],
     );
     if (options.dispatcher !== undefined) {
       this.#dispatcher = options.dispatcher;
@@ -174,26 +161,24 @@ export class MlflowHttp {
   async call(req: MlflowRequest<unknown>): Promise<unknown>;
   async call<T>(req: MlflowRequest<T>): Promise<T | unknown> {
     const endpoint = `${req.method} ${req.path}`;
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
-      let outcome: AttemptOutcome;
-      await this.#acquire();
-      try {
-        outcome = await this.#attempt(req, endpoint);
-      } finally {
-        this.#release();
-      }
-      if (outcome.ok) return outcome.value;
-      const { error, retry, retryAfter } = outcome;
-      if (!retry || attempt >= this.#policy.maxRetries || req.signal?.aborted) throw error;
-      const delay = Math.max(retryAfter ?? 0, backoffDelayMs(attempt, this.#policy, this.#random));
-      if (waited + delay > this.#policy.maxTotalWaitMs) throw error;
-      waited += delay;
-      await sleep(delay, req.signal);
-    }
+    return withRetries<unknown, MlflowError>({
+      policy: this.#policy,
+      random: this.#random,
+      signal: req.signal,
+      attempt: async () => {
+        await this.#acquire();
+        try {
+          return await this.#attempt(req, endpoint);
+        } finally {
+          this.#release();
+        }
+      },
+      // A wait cut short by the caller ends the call with the failure that caused the wait.
+      aborted: (_reason, _attempts, lastError) => lastError,
+    });
   }
 
-  async #attempt<T>(req: MlflowRequest<T>, endpoint: string): Promise<AttemptOutcome> {
+  async #attempt<T>(req: MlflowRequest<T>, endpoint: string): Promise<AttemptResult<unknown, MlflowError>> {
     const headers: Record<string, string> = { ...(req.headers ?? {}) };
     if (this.#authHeader !== undefined) headers.authorization = this.#authHeader;
     let body: string | Uint8Array | Readable | undefined;
@@ -205,43 +190,37 @@ export class MlflowHttp {
     } else {
       body = req.body;
     }
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const signal = req.signal !== undefined ? AbortSignal.any([req.signal, timeout]) : timeout;
-    let status: number;
-    let responseHeaders: Record<string, string | string[] | undefined>;
-    let text: string;
+    let sent: Awaited<ReturnType<typeof send>>;
     try {
-      const response = await request(this.url(req.path, req.query), {
+      sent = await send({
+        url: this.url(req.path, req.query),
         method: req.method,
         headers,
-        body: body ?? null,
+        body,
+        timeoutMs: this.#timeoutMs,
+        signal: req.signal,
         dispatcher: this.#dispatcher,
-        signal,
       });
-      status = response.statusCode;
-      responseHeaders = response.headers;
-      text = await response.body.text();
     } catch (cause) {
-      if (req.signal?.aborted) {
-        return {
-          ok: false,
-          retry: false,
-          error: this.#networkError(endpoint, 'the call was aborted', false, cause),
-        };
-      }
-      const code = errorCode(cause);
-      const timedOut = timeout.aborted;
-      const unsent = code !== undefined && unsentCodes.has(code);
-      const ambiguous = timedOut || (code !== undefined && ambiguousCodes.has(code)) || code === undefined;
-      const what = timedOut
-        ? `timed out after ${this.#timeoutMs} ms`
-        : `could not reach the server (${code ?? errorMessage(cause)})`;
       return {
         ok: false,
-        retry: unsent || (ambiguous && req.idempotent),
-        error: this.#networkError(endpoint, what, unsent || ambiguous, cause),
+        retry: false,
+        error: this.#networkError(endpoint, 'the call was aborted', false, cause),
       };
     }
+    if (!sent.ok) {
+      const { failure } = sent;
+      const what =
+        failure.kind === 'timeout'
+          ? `timed out after ${this.#timeoutMs} ms`
+          : `could not reach the server (${failure.code ?? errorMessage(failure.cause)})`;
+      return {
+        ok: false,
+        retry: shouldRetry(failure.retryClass, req.idempotent),
+        error: this.#networkError(endpoint, what, failure.kind !== 'too_large', failure.cause),
+      };
+    }
+    const { status, text } = sent;
     if (status >= 200 && status < 300) {
       if (req.text === true) return { ok: true, value: text };
       if (req.schema === undefined) return { ok: true, value: text === '' ? {} : safeJson(text) };
@@ -261,14 +240,11 @@ export class MlflowHttp {
       }
       return { ok: true, value: parsed.data };
     }
-    const error = httpError(endpoint, status, text, this.trackingUri);
-    const turnedAway = status === 429 || status === 503;
-    const transient = turnedAway || status === 408 || status >= 500;
     return {
       ok: false,
-      retry: turnedAway || (transient && req.idempotent),
-      retryAfter: retryAfterMs(responseHeaders),
-      error,
+      retry: shouldRetry({ status }, req.idempotent),
+      retryAfterMs: retryAfterMs(sent.headers),
+      error: httpError(endpoint, status, this.#redactor.text(text), this.trackingUri),
     };
   }
 
@@ -299,10 +275,6 @@ export class MlflowHttp {
     if (this.#ownsDispatcher) await this.#dispatcher.close();
   }
 }
-
-type AttemptOutcome =
-  | { ok: true; value: unknown }
-  | { ok: false; retry: boolean; retryAfter?: number | undefined; error: MlflowError };
 
 /** Maps a non-2xx answer to an MlflowError carrying MLflow's `error_code` and message. */
 function httpError(endpoint: string, status: number, text: string, trackingUri: string): MlflowError {
@@ -342,27 +314,10 @@ function authorization(auth: MlflowAuth | undefined): string | undefined {
   return `Bearer ${auth.token}`;
 }
 
-function errorCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current !== undefined && depth < 4; depth++) {
-    if (typeof current === 'object' && current !== null) {
-      const code = (current as { code?: unknown }).code;
-      if (typeof code === 'string') return code;
-      current = (current as { cause?: unknown }).cause;
-    } else {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     return text;
   }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -6,7 +6,7 @@ import {
   parseResetDuration,
   retryAfterMs,
   sleep,
-} from './backoff.js';
+} from './retry-policy.js';
 
 describe('isRetryableStatus', () => {
   it('retries 408, 409, 429 and 5xx, never other 4xx', () => {

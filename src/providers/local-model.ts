@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type * as NodeLlamaCpp from 'node-llama-cpp';
 import { MissingComponentError, ProviderError } from '../core/errors.js';
 import type { ChatMessage } from '../core/judge.js';
 import type { TokenUsage } from '../core/usage.js';
-import { localModelNameOf } from './model-ref.js';
 
 /** node-llama-cpp is an optional dependency: the pinned version, for the install hint. */
 export const NODE_LLAMA_CPP_VERSION = '3.21.1';
@@ -369,4 +369,9 @@ export function toGrammarSchema(schema: unknown): unknown {
     if (typeof source.minLength === 'number') out.minLength = source.minLength;
   }
   return out;
+}
+
+/** `gemma-3-270m-q4_k_m` for `/x/gemma-3-270m-q4_k_m.gguf`. */
+export function localModelNameOf(file: string): string {
+  return path.basename(file).replace(/\.gguf$/i, '');
 }

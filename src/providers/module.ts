@@ -2,8 +2,9 @@ import type { ModelConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import type { ModelUnderTest } from '../core/model.js';
 import type { PredictFn } from '../core/predict.js';
+import { fromFunction } from '../models/from-function.js';
 import { loadExport } from '../runtime/module-loader.js';
-import { fromFunction } from './from-function.js';
+import type { ProviderKind } from './provider.js';
 
 /** The `model:` section for `provider: module`. */
 export type ModuleModelConfig = Extract<ModelConfig, { provider: 'module' }>;
@@ -31,3 +32,10 @@ export async function createModuleModel(
   }
   return fromFunction(exported as PredictFn, `module:${config.path}#${config.export}`);
 }
+
+/** `provider: module` — the model under test only (a function is not a chat endpoint, so never a judge). */
+export const moduleKind: ProviderKind = {
+  name: 'module',
+  uriForms: [],
+  model: (config, context) => createModuleModel(config as ModuleModelConfig, context),
+};

@@ -1,7 +1,7 @@
 /**
- * Retry building blocks shared by every HTTP client in judgeflow (the model/judge runtime here, and the
- * MLflow client): which failures are worth retrying, how long to wait, and what the server asked for.
- * Pure functions — no timers except `sleep`.
+ * The one retry policy of every outbound HTTP call in judgeflow (models, judges, MLflow, the Ray Jobs
+ * API): which failures are worth retrying, for which requests, how long to wait, and what the server
+ * asked for. Pure functions — no timers except `sleep`. The loop that applies them is `retry-loop.ts`.
  */
 
 /** How a caller retries. All durations in milliseconds. */
@@ -19,6 +19,7 @@ export interface RetryPolicy {
   maxTotalWaitMs: number;
 }
 
+/** Model and judge calls: slow, paid, rate-limited endpoints that ask for long waits. */
 export const defaultRetryPolicy: Readonly<RetryPolicy> = {
   maxRetries: 4,
   baseDelayMs: 500,
@@ -26,14 +27,72 @@ export const defaultRetryPolicy: Readonly<RetryPolicy> = {
   maxTotalWaitMs: 120_000,
 };
 
+/** `base` with the fields of `overrides` that are set (an `undefined` field keeps the base value). */
+export function retryPolicyWith(
+  base: Readonly<RetryPolicy>,
+  overrides: Partial<RetryPolicy> | undefined,
+): RetryPolicy {
+  return { ...base, ...definedOnly(overrides ?? {}) };
+}
+
+/** The fields of an options object that are set. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Control-plane calls (MLflow, the Ray Jobs API): quick answers, so shorter waits and a smaller budget. */
+export const controlPlaneRetryPolicy: Readonly<RetryPolicy> = {
+  maxRetries: 4,
+  baseDelayMs: 300,
+  maxDelayMs: 10_000,
+  maxTotalWaitMs: 30_000,
+};
+
 /** Statuses worth another try: request timeout, conflict, rate limit and server errors. Other 4xx never. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || (status >= 500 && status <= 599);
 }
 
-/** Statuses that mean "too much load": they shrink an endpoint's adaptive concurrency. */
+/**
+ * Statuses that mean "too much load, request turned away unprocessed": 429, 503 and Anthropic's 529
+ * (overloaded). They shrink an endpoint's adaptive concurrency, and are retried for any request —
+ * the server did not act on it.
+ */
 export function isOverloadStatus(status: number): boolean {
-  return status === 429 || status === 503;
+  return status === 429 || status === 503 || status === 529;
+}
+
+/** Why an attempt failed, as far as retrying is concerned. */
+export type FailureClass =
+  /** An HTTP status. */
+  | { status: number }
+  /** The request provably never reached the server (connection refused, DNS, connect timeout). */
+  | { transport: 'unsent' }
+  /** It may have been processed: a reset, a socket error, a timeout waiting for the answer. */
+  | { transport: 'ambiguous' }
+  /** Retrying cannot help (a response over the size limit). */
+  | { transport: 'fatal' };
+
+/**
+ * Whether a failed attempt is tried again. Requests the server turned away unprocessed (429/503/529)
+ * or never saw are always retried; one it may have acted on (408/409/5xx, a reset, a timeout) only
+ * when sending it twice does what sending it once does — a GET, a PUT, a DELETE, or a POST its caller
+ * marks idempotent (a model or judge call, an MLflow write with a client-chosen id, a Ray job with a
+ * client-chosen submission id). Other 4xx never.
+ */
+export function shouldRetry(failure: FailureClass, idempotent: boolean): boolean {
+  if ('status' in failure) {
+    if (isOverloadStatus(failure.status)) return true;
+    return idempotent && isRetryableStatus(failure.status);
+  }
+  if (failure.transport === 'unsent') return true;
+  if (failure.transport === 'fatal') return false;
+  return idempotent;
+}
+
+/** Idempotent by method (RFC 9110); a POST is idempotent only when its caller says so. */
+export function idempotentMethod(method: string): boolean {
+  return ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].includes(method.toUpperCase());
 }
 
 /**

@@ -7,7 +7,7 @@ import type { PredictContext } from '../core/predict.js';
 import { SpanRecorder } from '../core/span.js';
 import { emptyUsage } from '../core/usage.js';
 import { HttpRuntime } from '../runtime/http-runtime.js';
-import { createOpenAiCompatibleModel, type HttpModelConfig, renderPrompt } from './openai-compatible.js';
+import { createOpenAiCompatibleModel, type HttpModelConfig, renderPrompt } from './http-model.js';
 
 const SECRET = 'sk-judgeflow-test-4f9a1c';
 

@@ -1,5 +1,11 @@
 import type { TokenUsage } from '../core/usage.js';
 
+/**
+ * Prices: the types, the lookup rule and the arithmetic. Each provider kind keeps its own list prices
+ * (`listPrice` in its file); the eval file's `prices` override them (`judge.prices` in
+ * `src/judges/prices.ts`, `model.prices` in `src/models/`).
+ */
+
 /** USD per million tokens. */
 export interface ModelPrice {
   inputPerMillion: number;
@@ -19,31 +25,17 @@ export interface PriceConfig {
   output_per_million: number;
 }
 
-/**
- * OpenAI list prices (USD per million tokens, standard tier) used when the eval file names none, for the
- * model under test and for judges. Prices change: the eval file's `prices` override any entry, and the
- * cost of a run is an estimate. Dated snapshots (`gpt-4o-mini-2024-07-18`) use the entry of their
- * longest listed prefix.
- */
-export const DEFAULT_OPENAI_PRICES: Readonly<Record<string, ModelPrice>> = {
-  'gpt-5': { inputPerMillion: 1.25, outputPerMillion: 10 },
-  'gpt-5-mini': { inputPerMillion: 0.25, outputPerMillion: 2 },
-  'gpt-5-nano': { inputPerMillion: 0.05, outputPerMillion: 0.4 },
-  'gpt-4.1': { inputPerMillion: 2, outputPerMillion: 8 },
-  'gpt-4.1-mini': { inputPerMillion: 0.4, outputPerMillion: 1.6 },
-  'gpt-4.1-nano': { inputPerMillion: 0.1, outputPerMillion: 0.4 },
-  'gpt-4o': { inputPerMillion: 2.5, outputPerMillion: 10 },
-  'gpt-4o-mini': { inputPerMillion: 0.15, outputPerMillion: 0.6 },
-  'gpt-4-turbo': { inputPerMillion: 10, outputPerMillion: 30 },
-  'gpt-3.5-turbo': { inputPerMillion: 0.5, outputPerMillion: 1.5 },
-  o3: { inputPerMillion: 2, outputPerMillion: 8 },
-  'o3-mini': { inputPerMillion: 1.1, outputPerMillion: 4.4 },
-  'o4-mini': { inputPerMillion: 1.1, outputPerMillion: 4.4 },
-};
-
 /** `{input_per_million, output_per_million}` → ModelPrice. */
 export function priceFromConfig(price: PriceConfig): ModelPrice {
   return { inputPerMillion: price.input_per_million, outputPerMillion: price.output_per_million };
+}
+
+/** A table of list prices → the lookup of a kind's `listPrice`. */
+export function listPriceLookup(
+  table: Readonly<Record<string, ModelPrice>>,
+): (model: string) => ModelPrice | undefined {
+  const map = new Map(Object.entries(table));
+  return (model) => lookupPrice(map, model);
 }
 
 /** Exact name, else the longest listed name that the model extends with `-<suffix>` (a dated snapshot). */
@@ -56,11 +48,6 @@ export function lookupPrice(table: ReadonlyMap<string, ModelPrice>, model: strin
       best = { key, price };
   }
   return best?.price;
-}
-
-/** OpenAI's list price of a model, when the table has it. */
-export function openAiListPrice(model: string): ModelPrice | undefined {
-  return lookupPrice(new Map(Object.entries(DEFAULT_OPENAI_PRICES)), model);
 }
 
 /** USD for one call's usage at a price. */

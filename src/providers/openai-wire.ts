@@ -72,12 +72,4 @@ export function chatCompletionUsage(response: ChatCompletionResponse): TokenUsag
   return { inputTokens, outputTokens, totalTokens: usage.total_tokens ?? inputTokens + outputTokens };
 }
 
-/**
- * A pre-call token estimate for tokens-per-minute budgets: about four characters a token for the
- * prompt, plus the completion cap. Settled against the real usage after the call.
- */
-export function estimateChatTokens(messages: readonly ChatMessage[], maxTokens: number | undefined): number {
-  let chars = 0;
-  for (const message of messages) chars += message.content.length + 8;
-  return Math.ceil(chars / 4) + (maxTokens ?? 256);
-}
+export { estimateChatTokens } from './http-chat.js';
