@@ -37,4 +37,10 @@ if [ "$#" -eq 0 ]; then
   (cd python/judgeflow_mlflow && "$mlflow_python" -m pytest -q -p no:cacheprovider tests)
 fi
 
+# The reference implementations the task metrics are checked against (sacrebleu, rouge-score, ...):
+# built once per set of pins, before the tests, so no test installs anything while timed.
+if compgen -G "python/requirements/parity/*.txt" >/dev/null; then
+  bash scripts/parity-venv.sh >/dev/null
+fi
+
 npx vitest run "$@"
