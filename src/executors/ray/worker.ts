@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { type Env, readSecret } from '../../config/env.js';
@@ -87,6 +88,8 @@ export async function runWorker(io: WorkerIo): Promise<number> {
   );
 
   const stop = new AbortController();
+  // Every row in flight listens on it (the worker runs `concurrency` rows at once): not a leak.
+  setMaxListeners(0, stop.signal);
   const waiting: DatasetRow[] = [];
   let running = 0;
   let crashed: unknown;
