@@ -40,3 +40,4 @@ export { RetrievalSufficiency, retrievalSufficiencyDefinition } from './judges/r
 export { Safety, safetyDefinition } from './judges/safety.js';
 export { Summarization, summarizationDefinition } from './judges/summarization.js';
 export { moduleScorerDefinition } from './module-scorer.js';
+export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';

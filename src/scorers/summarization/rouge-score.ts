@@ -37,11 +37,16 @@ export interface RougeScorerOptions {
   useStemmer?: boolean;
 }
 
+/** A score against several references: the best one's, and which reference it was (0-based). */
+export interface RougeBestScore extends RougeScore {
+  referenceIndex: number;
+}
+
 /** rouge-score's `RougeScorer`: `score(reference, prediction)` and `scoreMulti(references, prediction)`. */
 export interface RougeScorer {
   score(reference: string, prediction: string): Record<RougeType, RougeScore>;
   /** Per ROUGE type, the score against the reference with the highest F-measure (the first on a tie). */
-  scoreMulti(references: readonly string[], prediction: string): Record<RougeType, RougeScore>;
+  scoreMulti(references: readonly string[], prediction: string): Record<RougeType, RougeBestScore>;
   tokenize(text: string): string[];
 }
 
@@ -93,11 +98,13 @@ export function createRougeScorer(options: RougeScorerOptions): RougeScorer {
     scoreMulti(references, prediction) {
       if (references.length === 0) throw new RangeError('ROUGE needs at least one reference');
       const all = references.map((reference) => score(reference, prediction));
-      const best = {} as Record<RougeType, RougeScore>;
+      const best = {} as Record<RougeType, RougeBestScore>;
       for (const type of types) {
-        let chosen = all[0]![type];
-        for (const scores of all) if (scores[type].fmeasure > chosen.fmeasure) chosen = scores[type];
-        best[type] = chosen;
+        let referenceIndex = 0;
+        all.forEach((scores, i) => {
+          if (scores[type].fmeasure > all[referenceIndex]![type].fmeasure) referenceIndex = i;
+        });
+        best[type] = { ...all[referenceIndex]![type], referenceIndex };
       }
       return best;
     },
