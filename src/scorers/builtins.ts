@@ -39,4 +39,10 @@ export { RetrievalRelevance, retrievalRelevanceDefinition } from './judges/retri
 export { RetrievalSufficiency, retrievalSufficiencyDefinition } from './judges/retrieval-sufficiency.js';
 export { Safety, safetyDefinition } from './judges/safety.js';
 export { Summarization, summarizationDefinition } from './judges/summarization.js';
+export {
+  SummarizationFaithfulness,
+  type SummarizationFaithfulnessOptions,
+  summarizationFaithfulnessDefinition,
+} from './judges/summarization-faithfulness.js';
 export { moduleScorerDefinition } from './module-scorer.js';
+export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';

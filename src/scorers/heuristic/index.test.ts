@@ -45,7 +45,7 @@ const row = {
 };
 
 describe('heuristicScorerDefinitions', () => {
-  it('holds the nine scorers with unique snake_case code types', () => {
+  it('holds the code scorers with unique snake_case code types', () => {
     const types = heuristicScorerDefinitions.map((definition) => definition.type);
     expect(types.sort()).toEqual([
       'contains',
@@ -56,6 +56,7 @@ describe('heuristicScorerDefinitions', () => {
       'length',
       'levenshtein',
       'regex',
+      'rouge',
       'token_count',
     ]);
     expect(new Set(types).size).toBe(types.length);
@@ -86,7 +87,12 @@ describe('heuristicScorerDefinitions', () => {
       const scorer = await registry.create(definition.type, context, where);
       expect(scorer, definition.type).toMatchObject({ name: definition.type, kind: 'code' });
       const feedbacks = normalizeScore(scorer, await scorer.score(row));
-      expect(feedbacks, definition.type).toHaveLength(1);
+      // One feedback, named after the scorer; or, for a scorer that declares its names (rouge: one per
+      // ROUGE type), exactly those.
+      expect(
+        feedbacks.map((f) => f.name),
+        definition.type,
+      ).toEqual(scorer.feedbackNames ?? [definition.type]);
       expect(feedbacks[0]?.error, definition.type).toBeUndefined();
       expect(feedbacks[0]?.source, definition.type).toEqual({ type: 'CODE', id: definition.type });
     }
@@ -106,7 +112,9 @@ describe('heuristicScorerDefinitions', () => {
       expect(scorer.name, definition.type).toBe(`my_${definition.type}`);
       expect(scorer.aggregations, definition.type).toEqual(['mean', 'max']);
       const feedbacks = normalizeScore(scorer, await scorer.score(row));
-      expect(feedbacks[0], definition.type).toMatchObject({ name: `my_${definition.type}` });
+      expect(feedbacks[0]?.name, definition.type).toBe(scorer.feedbackNames?.[0] ?? `my_${definition.type}`);
+      for (const name of scorer.feedbackNames ?? [])
+        expect(name.startsWith(`my_${definition.type}/`)).toBe(true);
       expect(feedbacks[0]?.source, definition.type).toEqual({ type: 'CODE', id: `my_${definition.type}` });
       expect(feedbacks[0]?.error, definition.type).toBeUndefined();
     }
