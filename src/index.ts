@@ -56,5 +56,18 @@ export type { TokenUsage, Usage } from './core/usage.js';
 export type { DatasetSource } from './datasets/index.js';
 // Every built-in scorer's factory, options type and definition: the registry is the export list.
 export * from './scorers/builtins.js';
+// Corpus and sentence BLEU / chrF as library functions: a run's translation metrics are per-row means.
+export {
+  type BleuOptions,
+  type BleuScore,
+  type BleuSmoothMethod,
+  type BleuTokenizer,
+  type ChrfOptions,
+  type ChrfScore,
+  corpusBleu,
+  corpusChrf,
+  sentenceBleu,
+  sentenceChrf,
+} from './scorers/translation/index.js';
 export { type ScorerFnArgs, type ScorerOptions, scorer } from './scorers/scorer.js';
 export type { MlflowRunSection } from './sinks/mlflow/summary-section.js';

@@ -40,3 +40,15 @@ export { RetrievalSufficiency, retrievalSufficiencyDefinition } from './judges/r
 export { Safety, safetyDefinition } from './judges/safety.js';
 export { Summarization, summarizationDefinition } from './judges/summarization.js';
 export { moduleScorerDefinition } from './module-scorer.js';
+export { type BleuScorerOptions, bleu, bleuDefinition } from './translation/bleu.js';
+export { type ChrfScorerOptions, chrf, chrfDefinition } from './translation/chrf.js';
+export {
+  type ChrfPlusPlusOptions,
+  chrfPlusPlus,
+  chrfPlusPlusDefinition,
+} from './translation/chrf-plus-plus.js';
+export {
+  TranslationAdequacy,
+  type TranslationAdequacyOptions,
+  translationAdequacyDefinition,
+} from './translation/translation-adequacy.js';

@@ -45,9 +45,12 @@ const row = {
 };
 
 describe('heuristicScorerDefinitions', () => {
-  it('holds the nine scorers with unique snake_case code types', () => {
+  it('holds the code scorers with unique snake_case code types', () => {
     const types = heuristicScorerDefinitions.map((definition) => definition.type);
     expect(types.sort()).toEqual([
+      'bleu',
+      'chrf',
+      'chrf_plus_plus',
       'contains',
       'exact_match',
       'json_schema',
