@@ -56,6 +56,7 @@ export type { TokenUsage, Usage } from './core/usage.js';
 export type { DatasetSource } from './datasets/index.js';
 // Every built-in scorer's factory, options type and definition: the registry is the export list.
 export * from './scorers/builtins.js';
+export { type ScorerFnArgs, type ScorerOptions, scorer } from './scorers/scorer.js';
 // Corpus and sentence BLEU / chrF as library functions: a run's translation metrics are per-row means.
 export {
   type BleuOptions,
@@ -69,5 +70,4 @@ export {
   sentenceBleu,
   sentenceChrf,
 } from './scorers/translation/index.js';
-export { type ScorerFnArgs, type ScorerOptions, scorer } from './scorers/scorer.js';
 export type { MlflowRunSection } from './sinks/mlflow/summary-section.js';
