@@ -1,16 +1,10 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Scorer } from '../../core/scorer.js';
 import { parseFactoryOptions } from '../heuristic/support.js';
 import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
-import { buildChrf, chrfOptionsShape } from './chrf.js';
+import { buildChrf, chrfOptionsSchemaFor } from './chrf.js';
 
-export const chrfPlusPlusOptionsSchema = z
-  .object(chrfOptionsShape(2))
-  .strict()
-  .refine((options) => options.char_order + options.word_order > 0, {
-    message: 'char_order + word_order must be at least 1',
-    path: ['char_order'],
-  });
+export const chrfPlusPlusOptionsSchema = chrfOptionsSchemaFor(2);
 export type ChrfPlusPlusOptions = z.input<typeof chrfPlusPlusOptionsSchema> & CommonScorerOptions;
 
 /**

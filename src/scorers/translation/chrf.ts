@@ -11,8 +11,18 @@ import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
 import { sentenceChrf } from './chrf-metric.js';
 import { referencesKeyOption, rowReferences } from './references.js';
 
-/** chrF's options; `word_order` defaults to 0 here and to 2 for `chrf_plus_plus`. */
-export function chrfOptionsShape(defaultWordOrder: number) {
+/** chrF's options schema; `word_order` defaults to 0 for `chrf` and to 2 for `chrf_plus_plus`. */
+export function chrfOptionsSchemaFor(defaultWordOrder: number) {
+  return z
+    .object(chrfOptionsShape(defaultWordOrder))
+    .strict()
+    .refine((options) => options.char_order + options.word_order > 0, {
+      message: 'char_order + word_order must be at least 1',
+      path: ['char_order'],
+    });
+}
+
+function chrfOptionsShape(defaultWordOrder: number) {
   return {
     char_order: z.number().int().min(0).max(20).default(6).describe('Character n-gram order (default 6)'),
     word_order: z
@@ -43,13 +53,7 @@ export function chrfOptionsShape(defaultWordOrder: number) {
   };
 }
 
-export const chrfOptionsSchema = z
-  .object(chrfOptionsShape(0))
-  .strict()
-  .refine((options) => options.char_order + options.word_order > 0, {
-    message: 'char_order + word_order must be at least 1',
-    path: ['char_order'],
-  });
+export const chrfOptionsSchema = chrfOptionsSchemaFor(0);
 export type ChrfScorerOptions = z.input<typeof chrfOptionsSchema> & CommonScorerOptions;
 
 /**
