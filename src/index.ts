@@ -57,4 +57,17 @@ export type { DatasetSource } from './datasets/index.js';
 // Every built-in scorer's factory, options type and definition: the registry is the export list.
 export * from './scorers/builtins.js';
 export { type ScorerFnArgs, type ScorerOptions, scorer } from './scorers/scorer.js';
+// Corpus and sentence BLEU / chrF as library functions: a run's translation metrics are per-row means.
+export {
+  type BleuOptions,
+  type BleuScore,
+  type BleuSmoothMethod,
+  type BleuTokenizer,
+  type ChrfOptions,
+  type ChrfScore,
+  corpusBleu,
+  corpusChrf,
+  sentenceBleu,
+  sentenceChrf,
+} from './scorers/translation/index.js';
 export type { MlflowRunSection } from './sinks/mlflow/summary-section.js';

@@ -46,3 +46,15 @@ export {
 } from './judges/summarization-faithfulness.js';
 export { moduleScorerDefinition } from './module-scorer.js';
 export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';
+export { type BleuScorerOptions, bleu, bleuDefinition } from './translation/bleu.js';
+export { type ChrfScorerOptions, chrf, chrfDefinition } from './translation/chrf.js';
+export {
+  type ChrfPlusPlusOptions,
+  chrfPlusPlus,
+  chrfPlusPlusDefinition,
+} from './translation/chrf-plus-plus.js';
+export {
+  TranslationAdequacy,
+  type TranslationAdequacyOptions,
+  translationAdequacyDefinition,
+} from './translation/translation-adequacy.js';

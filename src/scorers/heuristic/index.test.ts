@@ -48,6 +48,9 @@ describe('heuristicScorerDefinitions', () => {
   it('holds the code scorers with unique snake_case code types', () => {
     const types = heuristicScorerDefinitions.map((definition) => definition.type);
     expect(types.sort()).toEqual([
+      'bleu',
+      'chrf',
+      'chrf_plus_plus',
       'contains',
       'exact_match',
       'json_schema',
