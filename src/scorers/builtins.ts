@@ -19,6 +19,7 @@ export { type LengthOptions, length, lengthDefinition } from './heuristic/length
 export { type LevenshteinOptions, levenshtein, levenshteinDefinition } from './heuristic/levenshtein.js';
 export { type RegexOptions, regex, regexDefinition } from './heuristic/regex.js';
 export { type TokenCountOptions, tokenCount, tokenCountDefinition } from './heuristic/token-count.js';
+export { type IfevalOptions, ifeval, ifevalDefinition } from './ifeval/ifeval.js';
 export { Completeness, completenessDefinition } from './judges/completeness.js';
 export { Correctness, correctnessDefinition } from './judges/correctness.js';
 export { Equivalence, equivalenceDefinition } from './judges/equivalence.js';
