@@ -1,7 +1,9 @@
 """IFEval verdicts from the reference: lm-evaluation-harness's ifeval task (lm_eval/tasks/ifeval).
 
 stdin: JSON lines {"instruction_id_list", "kwargs", "prompt", "response"}.
-stdout: one JSON document {"rows": [{"strict": [bool...], "loose": [bool...]}...]}.
+stdout: one JSON document {"rows": [{"strict": [bool...], "loose": [bool...], "random": [bool...]}...]}:
+"random" marks the instructions whose arguments the reference replaced by a random draw (a missing
+kwarg, or a `letter` that is not one ASCII letter): its verdict there is a coin toss, not a reference.
 
 `python reference.py punkt-data` instead prints NLTK's English punkt model (as nltk loads it), and
 `langdetect-data` langdetect's profiles and tables, as JSON: judgeflow ships both (gzipped, in
@@ -72,6 +74,24 @@ def langdetect_data():
     }
 
 
+def watch_random_draws():
+    """Records each call of the `random` module functions the instructions draw defaults with."""
+    import random
+
+    draws = []
+
+    def watched(function):
+        def call(*args, **kwargs):
+            draws.append(function.__name__)
+            return function(*args, **kwargs)
+
+        return call
+
+    for name in ("choice", "randint", "sample"):
+        setattr(random, name, watched(getattr(random, name)))
+    return draws
+
+
 def import_task():
     import lm_eval
 
@@ -107,7 +127,7 @@ def main():
         json.dump(langdetect_data(), sys.stdout, ensure_ascii=False, sort_keys=True)
         return
     if sys.argv[1:] == ["tokenize"]:
-        from lm_eval.tasks.ifeval import instructions_util  # noqa: F401  (as the task loads nltk)
+        import_task()  # nltk as the task module loads it
 
         texts = [json.loads(line) for line in sys.stdin if line.strip()]
         json.dump(
@@ -125,6 +145,9 @@ def main():
 
     langdetect.DetectorFactory.seed = 0
     utils = import_task()
+    drew_at_random = watch_random_draws()
+    from lm_eval.tasks.ifeval import instructions_registry
+
     rows = []
     for line in sys.stdin:
         if not line.strip():
@@ -138,7 +161,19 @@ def main():
         )
         strict = utils.test_instruction_following_strict(inp, row["response"])
         loose = utils.test_instruction_following_loose(inp, row["response"])
-        rows.append({"strict": strict.follow_instruction_list, "loose": loose.follow_instruction_list})
+        random_draws = []
+        for index, instruction_id in enumerate(row["instruction_id_list"]):
+            instruction = instructions_registry.INSTRUCTION_DICT[instruction_id](instruction_id)
+            drew_at_random.clear()
+            instruction.build_description(**{k: v for k, v in row["kwargs"][index].items() if v})
+            random_draws.append(bool(drew_at_random))
+        rows.append(
+            {
+                "strict": strict.follow_instruction_list,
+                "loose": loose.follow_instruction_list,
+                "random": random_draws,
+            }
+        )
     json.dump({"rows": rows}, sys.stdout)
 
 
