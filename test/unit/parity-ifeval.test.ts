@@ -12,6 +12,7 @@ import { sentTokenize } from '../../src/scorers/ifeval/punkt.js';
 import { wordTokenize } from '../../src/scorers/ifeval/word-tokenize.js';
 import { repoRoot } from '../helpers/cli.js';
 import { runParity } from '../helpers/parity.js';
+import { INSTRUCTION_CASES } from '../parity/ifeval/cases.js';
 
 const dataDir = path.resolve(repoRoot, '..', 'shared', 'data', 'ifeval');
 const hasData = existsSync(path.join(dataDir, 'input_data.jsonl'));
@@ -162,5 +163,19 @@ describe('IFEval tokenizers equal nltk', () => {
     expect(shipped('langdetect.json.gz')).toEqual(
       runParity('test/parity/ifeval/reference.py', ['langdetect-data']),
     );
+  }, 120_000);
+});
+
+describe('IFEval instruction cases', () => {
+  it('the reference follows and fails each instruction on the cases the unit tests use', () => {
+    const rows = INSTRUCTION_CASES.flatMap(([id, kwargs, yes, no]) =>
+      [yes, no].map((response) => ({ instruction_id_list: [id], kwargs: [kwargs], prompt: '', response })),
+    );
+    const reference = runParity<{ rows: ReferenceRow[] }>(
+      'test/parity/ifeval/reference.py',
+      [],
+      rows.map((row) => JSON.stringify(row)).join('\n'),
+    ).rows;
+    expect(reference.map((row) => row.strict[0])).toEqual(INSTRUCTION_CASES.flatMap(() => [true, false]));
   }, 120_000);
 });

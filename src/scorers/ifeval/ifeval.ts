@@ -45,7 +45,6 @@ export function ifeval(options: IfevalOptions = {}): Scorer {
 
 export const ifevalDefinition: ScorerDefinition<typeof ifevalOptionsSchema> = {
   type: 'ifeval',
-  aliases: ['IFEval'],
   kind: 'code',
   description:
     "IFEval's verifiable instructions (expectations or inputs .instruction_id_list, .kwargs): prompt- and instruction-level, strict and loose (bool)",
