@@ -29,6 +29,11 @@ export {
 } from './judges/expectations-guidelines.js';
 export { Fluency, fluencyDefinition } from './judges/fluency.js';
 export { Guidelines, type GuidelinesOptions, guidelinesDefinition } from './judges/guidelines.js';
+export {
+  InstructionFollowing,
+  type InstructionFollowingOptions,
+  instructionFollowingDefinition,
+} from './judges/instruction-following.js';
 export { type MakeJudgeOptions, makeJudge, makeJudgeDefinition } from './judges/make-judge.js';
 export {
   RelevanceToInput,

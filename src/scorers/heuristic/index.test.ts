@@ -25,7 +25,8 @@ const requiredOptions: Record<string, Record<string, unknown>> = {
 const row = {
   inputs: { question: 'Capital of France?' },
   outputs: 'Paris',
-  expectations: { expected_response: 'Paris' },
+  // instruction_id_list, kwargs: for ifeval (the response has no comma)
+  expectations: { expected_response: 'Paris', instruction_id_list: ['punctuation:no_comma'], kwargs: [{}] },
   trace: {
     spans: [
       {
@@ -45,11 +46,12 @@ const row = {
 };
 
 describe('heuristicScorerDefinitions', () => {
-  it('holds the nine scorers with unique snake_case code types', () => {
+  it('holds the code scorers with unique snake_case code types', () => {
     const types = heuristicScorerDefinitions.map((definition) => definition.type);
     expect(types.sort()).toEqual([
       'contains',
       'exact_match',
+      'ifeval',
       'json_schema',
       'json_valid',
       'latency',
@@ -86,7 +88,8 @@ describe('heuristicScorerDefinitions', () => {
       const scorer = await registry.create(definition.type, context, where);
       expect(scorer, definition.type).toMatchObject({ name: definition.type, kind: 'code' });
       const feedbacks = normalizeScore(scorer, await scorer.score(row));
-      expect(feedbacks, definition.type).toHaveLength(1);
+      // one feedback, plus those a scorer declares besides its own name (ifeval: 3 more)
+      expect(feedbacks, definition.type).toHaveLength(1 + (scorer.feedbackNames?.length ?? 0));
       expect(feedbacks[0]?.error, definition.type).toBeUndefined();
       expect(feedbacks[0]?.source, definition.type).toEqual({ type: 'CODE', id: definition.type });
     }

@@ -84,7 +84,7 @@ describe('ifeval scorer', () => {
   it('gives prompt-level feedbacks and one feedback per instruction, strict and loose', async () => {
     const feedbacks = await score(ifeval(), { outputs: 'Answer:\n"no commas here"', expectations });
     expect(feedbacks.map((f) => [f.name, f.value])).toEqual([
-      ['ifeval/prompt_strict', false],
+      ['ifeval', false],
       ['ifeval/prompt_loose', true],
       ['ifeval/instruction_strict', true],
       ['ifeval/instruction_strict', false],
@@ -102,7 +102,7 @@ describe('ifeval scorer', () => {
       inputs: { prompt: 'p', ...expectations },
       outputs: { text: '"ok"' },
     });
-    expect(first).toMatchObject({ name: 'ife/prompt_strict', value: true });
+    expect(first).toMatchObject({ name: 'ife', value: true });
   });
 
   it('is an error feedback, never a false, when the row cannot be scored', async () => {
@@ -140,7 +140,7 @@ describe('ifeval scorer', () => {
       env: {},
     });
     expect(result.metrics).toMatchObject({
-      'ifeval/prompt_strict/mean': 0.5,
+      'ifeval/mean': 0.5,
       'ifeval/instruction_strict/mean': 0.5, // 2 + 0 of 4 (a comma, no closing quote)
       'ifeval/prompt_loose/mean': 0.5,
     });

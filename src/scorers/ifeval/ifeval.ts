@@ -5,7 +5,6 @@ import type { Scorer } from '../../core/scorer.js';
 import {
   codeScorer,
   type FeedbackBuilder,
-  feedbackBuilder,
   isFeedback,
   outputKeyOption,
   outputText,
@@ -22,21 +21,17 @@ export const ifevalOptionsSchema = z
   .strict();
 export type IfevalOptions = z.input<typeof ifevalOptionsSchema> & CommonScorerOptions;
 
-/** The feedbacks one row gets, after the scorer's name: their means are IFEval's four accuracies. */
-export const IFEVAL_FEEDBACKS = [
-  'prompt_strict',
-  'prompt_loose',
-  'instruction_strict',
-  'instruction_loose',
-] as const;
+/** The feedbacks a row gets besides `<name>` (prompt-level strict): their means are IFEval's other accuracies. */
+export const IFEVAL_FEEDBACKS = ['prompt_loose', 'instruction_strict', 'instruction_loose'] as const;
 
 /**
  * IFEval (Zhou et al., 2023): does the response follow the row's verifiable instructions? The ids
  * (`instruction_id_list`) and their arguments (`kwargs`, a parallel list of objects) are read from
  * `expectations`, else from `inputs`. Verdicts are those of lm-evaluation-harness's ifeval task.
- * Feedbacks: `<name>/prompt_strict` and `<name>/prompt_loose` (bool: every instruction followed), and
- * one `<name>/instruction_strict` and `<name>/instruction_loose` per instruction (bool, metadata
- * `instruction_id`), so the run's `/mean` metrics are prompt-level and instruction-level accuracy.
+ * Feedbacks: `<name>` (prompt-level strict: every instruction followed; the paper's headline figure)
+ * and `<name>/prompt_loose` (bool), and one `<name>/instruction_strict` and `<name>/instruction_loose`
+ * per instruction (bool, metadata `instruction_id`), so the run's `/mean` metrics are the prompt-level
+ * and instruction-level accuracies.
  */
 export function ifeval(options: IfevalOptions = {}): Scorer {
   const { own, common } = parseFactoryOptions(ifevalDefinition, options);
@@ -55,7 +50,21 @@ export const ifevalDefinition: ScorerDefinition<typeof ifevalOptionsSchema> = {
 
 function buildIfeval(options: z.infer<typeof ifevalOptionsSchema>, common: CommonScorerOptions): Scorer {
   const base = codeScorer(ifevalDefinition.type, common, ({ inputs, outputs, expectations }, feedback) => {
-    const named = (suffix: string): FeedbackBuilder => feedbackBuilder(`${feedback.name}/${suffix}`);
+    // every feedback keeps the scorer as its source (so the scorer's aggregations apply to all four)
+    const named = (suffix: string): FeedbackBuilder =>
+      suffix === 'prompt_strict'
+        ? feedback
+        : {
+            name: `${feedback.name}/${suffix}`,
+            value: (value, details) => ({
+              ...feedback.value(value, details),
+              name: `${feedback.name}/${suffix}`,
+            }),
+            error: (code, message) => ({
+              ...feedback.error(code, message),
+              name: `${feedback.name}/${suffix}`,
+            }),
+          };
     const instructions = readInstructions(inputs, expectations, feedback.name);
     if (typeof instructions === 'string')
       return named('prompt_strict').error('MISSING_EXPECTATION', instructions);
