@@ -19,6 +19,7 @@ export { type LengthOptions, length, lengthDefinition } from './heuristic/length
 export { type LevenshteinOptions, levenshtein, levenshteinDefinition } from './heuristic/levenshtein.js';
 export { type RegexOptions, regex, regexDefinition } from './heuristic/regex.js';
 export { type TokenCountOptions, tokenCount, tokenCountDefinition } from './heuristic/token-count.js';
+export { type IfevalOptions, ifeval, ifevalDefinition } from './ifeval/ifeval.js';
 export { Completeness, completenessDefinition } from './judges/completeness.js';
 export { Correctness, correctnessDefinition } from './judges/correctness.js';
 export { Equivalence, equivalenceDefinition } from './judges/equivalence.js';
@@ -28,6 +29,11 @@ export {
 } from './judges/expectations-guidelines.js';
 export { Fluency, fluencyDefinition } from './judges/fluency.js';
 export { Guidelines, type GuidelinesOptions, guidelinesDefinition } from './judges/guidelines.js';
+export {
+  InstructionFollowing,
+  type InstructionFollowingOptions,
+  instructionFollowingDefinition,
+} from './judges/instruction-following.js';
 export { type MakeJudgeOptions, makeJudge, makeJudgeDefinition } from './judges/make-judge.js';
 export {
   RelevanceToInput,

@@ -25,7 +25,8 @@ const requiredOptions: Record<string, Record<string, unknown>> = {
 const row = {
   inputs: { question: 'Capital of France?' },
   outputs: 'Paris',
-  expectations: { expected_response: 'Paris' },
+  // instruction_id_list, kwargs: for ifeval (the response has no comma)
+  expectations: { expected_response: 'Paris', instruction_id_list: ['punctuation:no_comma'], kwargs: [{}] },
   trace: {
     spans: [
       {
@@ -53,6 +54,7 @@ describe('heuristicScorerDefinitions', () => {
       'chrf_plus_plus',
       'contains',
       'exact_match',
+      'ifeval',
       'json_schema',
       'json_valid',
       'latency',
@@ -90,12 +92,15 @@ describe('heuristicScorerDefinitions', () => {
       const scorer = await registry.create(definition.type, context, where);
       expect(scorer, definition.type).toMatchObject({ name: definition.type, kind: 'code' });
       const feedbacks = normalizeScore(scorer, await scorer.score(row));
-      // One feedback, named after the scorer; or, for a scorer that declares its names (rouge: one per
-      // ROUGE type), exactly those.
-      expect(
-        feedbacks.map((f) => f.name),
-        definition.type,
-      ).toEqual(scorer.feedbackNames ?? [definition.type]);
+      // One feedback named after the scorer; a scorer that declares other names (rouge: one per ROUGE
+      // type; ifeval: prompt-level loose and one per instruction) produces only its name and those.
+      const names = feedbacks.map((f) => f.name);
+      if (scorer.feedbackNames === undefined) expect(names, definition.type).toEqual([definition.type]);
+      else {
+        expect(names.length, definition.type).toBeGreaterThan(0);
+        for (const name of names)
+          expect([definition.type, ...scorer.feedbackNames], definition.type).toContain(name);
+      }
       expect(feedbacks[0]?.error, definition.type).toBeUndefined();
       expect(feedbacks[0]?.source, definition.type).toEqual({ type: 'CODE', id: definition.type });
     }
@@ -115,7 +120,11 @@ describe('heuristicScorerDefinitions', () => {
       expect(scorer.name, definition.type).toBe(`my_${definition.type}`);
       expect(scorer.aggregations, definition.type).toEqual(['mean', 'max']);
       const feedbacks = normalizeScore(scorer, await scorer.score(row));
-      expect(feedbacks[0]?.name, definition.type).toBe(scorer.feedbackNames?.[0] ?? `my_${definition.type}`);
+      // The given name names every feedback (alone, or as the prefix of the names a scorer declares).
+      for (const feedback of feedbacks)
+        expect([`my_${definition.type}`, ...(scorer.feedbackNames ?? [])], definition.type).toContain(
+          feedback.name,
+        );
       for (const name of scorer.feedbackNames ?? [])
         expect(name.startsWith(`my_${definition.type}/`)).toBe(true);
       expect(feedbacks[0]?.source, definition.type).toEqual({ type: 'CODE', id: `my_${definition.type}` });

@@ -1,0 +1,80 @@
+// One response that follows and one that does not, for each of IFEval's 25 instructions: the unit
+// test checks judgeflow's verdicts, the parity test that the reference gives the same ones.
+/** [instruction id, kwargs, a response that follows it, one that does not] */
+export const INSTRUCTION_CASES: [string, Record<string, unknown>, string, string][] = [
+  ['keywords:existence', { keywords: ['apple', 'pie'] }, 'Apple PIE is good', 'apple tart'],
+  ['keywords:frequency', { keyword: 'cat', frequency: 2, relation: 'at least' }, 'cat and Cat', 'one cat'],
+  ['keywords:forbidden_words', { forbidden_words: ['bad'] }, 'badly done', 'that is Bad.'],
+  ['keywords:letter_frequency', { letter: 'z', let_frequency: 2, let_relation: 'less than' }, 'z', 'zZ'],
+  [
+    'language:response_language',
+    { language: 'de' },
+    'Das ist ein Satz auf Deutsch, und er ist nicht kurz.',
+    'This is an English sentence that is not short.',
+  ],
+  [
+    'length_constraints:number_sentences',
+    { num_sentences: 2, relation: 'less than' },
+    'One sentence.',
+    'One. Two. Three.',
+  ],
+  ['length_constraints:number_paragraphs', { num_paragraphs: 2 }, 'a\n***\nb', 'a\n***\n\n***\nb'],
+  ['length_constraints:number_words', { num_words: 3, relation: 'at least' }, 'one two three', 'one two'],
+  [
+    'length_constraints:nth_paragraph_first_word',
+    { num_paragraphs: 2, nth_paragraph: 2, first_word: 'then' },
+    'First.\n\n"Then, more.',
+    'First.\n\nNow more.',
+  ],
+  [
+    'detectable_content:number_placeholders',
+    { num_placeholders: 2 },
+    'Dear [name] at [address]',
+    'Dear [name]',
+  ],
+  ['detectable_content:postscript', { postscript_marker: 'P.S.' }, 'Hi.\n\np. s. see you', 'Hi. PS see you'],
+  ['detectable_format:number_bullet_lists', { num_bullets: 2 }, '* one\n- two', '* one\n* two\n* three'],
+  ['detectable_format:constrained_response', {}, 'Sure. My answer is maybe.', 'Maybe.'],
+  [
+    'detectable_format:number_highlighted_sections',
+    { num_highlights: 2 },
+    '*one* and **two**',
+    '*one* and * *',
+  ],
+  [
+    'detectable_format:multiple_sections',
+    { section_spliter: 'Section', num_sections: 2 },
+    'Section 1\na\nSection 2\nb',
+    'Section 1 only',
+  ],
+  ['detectable_format:json_format', {}, '```json\n{"a": NaN}\n```', '{a: 1}'],
+  ['detectable_format:title', {}, '<<My Title>>\ntext', '<< >> text'],
+  ['combination:two_responses', {}, 'A\n******\nB', 'A\n******\nA'],
+  ['combination:repeat_prompt', { prompt_to_repeat: 'Say hi.' }, 'say HI. Hi!', 'Hi! Say hi.'],
+  [
+    'startend:end_checker',
+    { end_phrase: 'Any other questions?' },
+    'Done. any other questions?"',
+    'Any other questions? Bye',
+  ],
+  [
+    'change_case:capital_word_frequency',
+    { capital_frequency: 2, capital_relation: 'at least' },
+    "I'M SURE",
+    'I am Sure',
+  ],
+  [
+    'change_case:english_capital',
+    {},
+    'THIS IS ALL IN CAPITAL LETTERS AND IN ENGLISH.',
+    'THIS IS MOSTLY Capital.',
+  ],
+  [
+    'change_case:english_lowercase',
+    {},
+    'this is all lowercase and in english.',
+    'this is Not all lowercase.',
+  ],
+  ['punctuation:no_comma', {}, 'No commas here.', 'One, two'],
+  ['startend:quotation', {}, '  "quoted"  ', '"unbalanced'],
+];
