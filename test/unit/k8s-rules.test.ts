@@ -163,11 +163,14 @@ describe('k8s/ cross-file facts', () => {
       iam: { withOIDC: boolean; serviceAccounts: Array<{ metadata: { name: string }; roleName: string }> };
     };
     expect(cluster.iam.withOIDC).toBe(true);
+    // The account id: 111122223333 until docs/deploy-eks.md step 1 replaces it with yours.
+    const account = /arn:aws:iam::(\d{12}):/.exec(read('k8s/eks/cluster.yaml'))?.[1] as string;
+    expect(account).toMatch(/^\d{12}$/);
     const roles = Object.fromEntries(cluster.iam.serviceAccounts.map((s) => [s.metadata.name, s.roleName]));
-    for (const account of objectsOf('k8s/overlays/eks/serviceaccounts-patch.yaml')) {
-      const annotations = (account.metadata as { annotations: Record<string, string> }).annotations;
+    for (const serviceAccount of objectsOf('k8s/overlays/eks/serviceaccounts-patch.yaml')) {
+      const annotations = (serviceAccount.metadata as { annotations: Record<string, string> }).annotations;
       expect(annotations['eks.amazonaws.com/role-arn']).toBe(
-        `arn:aws:iam::111122223333:role/${roles[account.metadata.name]}`,
+        `arn:aws:iam::${account}:role/${roles[serviceAccount.metadata.name]}`,
       );
     }
     const bucket = (
@@ -175,6 +178,7 @@ describe('k8s/ cross-file facts', () => {
     ).Statement[0]?.Resource.replace('arn:aws:s3:::', '');
     expect(read('k8s/overlays/eks/mlflow-patch.yaml')).toContain(`s3://${bucket}/mlflow`);
     expect(read('k8s/overlays/eks/evaluation/rayjob-patch.yaml')).toContain(`s3://${bucket}/evals/`);
+    expect(bucket).toBe(`judgeflow-mlflow-${account}`);
     expect(read('k8s/eks/evals-read-policy.json')).toContain(`arn:aws:s3:::${bucket}/evals/*`);
     const image = (file: string) =>
       (parseYaml(read(file)) as { images: Array<{ name: string; newName: string }> }).images.find(
@@ -184,7 +188,7 @@ describe('k8s/ cross-file facts', () => {
       image('k8s/overlays/eks/kustomization.yaml'),
     );
     expect(image('k8s/overlays/eks/kustomization.yaml')).toBe(
-      `111122223333.dkr.ecr.${cluster.metadata.region}.amazonaws.com/judgeflow-ray`,
+      `${account}.dkr.ecr.${cluster.metadata.region}.amazonaws.com/judgeflow-ray`,
     );
   });
 
@@ -197,6 +201,12 @@ describe('k8s/ cross-file facts', () => {
     ]) {
       expect(read(file)).toContain(`rayVersion: "${rayPin}"`);
     }
+  });
+
+  it('runs the MLflow that judgeflow pins, from docker/mlflow.Dockerfile', () => {
+    const pin = /^mlflow\[auth\]==([0-9.]+)$/m.exec(read('python/requirements/mlflow.txt'))?.[1];
+    expect(read('k8s/base/mlflow/deployment.yaml')).toContain(`image: ghcr.io/judgeflow/mlflow:${pin}`);
+    expect(read('docker/mlflow.Dockerfile')).toContain(`-t ghcr.io/judgeflow/mlflow:${pin} .`);
   });
 
   it('examples/k8s/eval.yaml is a valid eval file whose judge is the RayService', () => {
