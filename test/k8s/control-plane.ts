@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,9 +82,13 @@ async function waitFor(
   }
 }
 
+/** Why a child is gone, with the end of its log (the folder is removed when the start fails). */
 function exitReason(child: ChildProcess, logFile: string): string | undefined {
   if (child.exitCode === null && child.signalCode === null) return undefined;
-  return `exited (${child.exitCode ?? child.signalCode}); its log: ${logFile}`;
+  const tail = existsSync(logFile)
+    ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n  ')
+    : '';
+  return `exited (${child.exitCode ?? child.signalCode}); the end of ${path.basename(logFile)}:\n  ${tail}`;
 }
 
 async function stopProcess(child: ChildProcess | undefined): Promise<void> {

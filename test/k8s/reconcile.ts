@@ -156,8 +156,8 @@ async function ownedCluster(plane: ControlPlane, namespace: string, ownerKind: s
 }
 
 /**
- * Applies the Ray objects of one rendering into `namespace` (for real) and asserts what the running
- * operator makes of each. Returns one line per object.
+ * Applies the objects of one deployment (an overlay and its evaluation/ folder) into `namespace`, for
+ * real, and asserts what the running operator makes of each Ray object. Returns one line per object.
  */
 export async function checkReconciliation(
   plane: ControlPlane,
@@ -169,8 +169,16 @@ export async function checkReconciliation(
   const created = await plane.kubectl(['create', 'namespace', namespace]);
   if (created.code !== 0 && !created.stderr.includes('AlreadyExists'))
     throw new Error(`create namespace ${namespace}: ${created.stderr.trim()}`);
-  const documents = rayObjects.map((o) => JSON.stringify({ ...o, metadata: { ...o.metadata, namespace } }));
-  const applied = await plane.kubectl(['apply', '-f', '-'], { input: documents.join('\n') });
+  // Everything, not only the Ray objects: the operator refuses a head pod whose ServiceAccount does not
+  // exist, as it would on a real cluster where the overlay was applied first.
+  const list = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: objects
+      .filter((o) => o.kind !== 'Namespace')
+      .map((o) => ({ ...o, metadata: { ...o.metadata, namespace } })),
+  };
+  const applied = await plane.kubectl(['apply', '-f', '-'], { input: JSON.stringify(list) });
   if (applied.code !== 0) throw new Error(`apply into ${namespace}: ${applied.stderr.trim()}`);
 
   return Promise.all(

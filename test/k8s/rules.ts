@@ -175,8 +175,8 @@ export function checkPlacement(objects: KubeObject[], nodeGroups: NodeGroup[]): 
 }
 
 /**
- * Ray pods judgeflow runs use the worker image built by docker/Dockerfile, and every Ray cluster spec's
- * rayVersion is the Ray pin. `servingImages` lists image repositories allowed in addition (the vLLM
+ * Ray pods judgeflow runs use the worker image built by docker/Dockerfile (same name and tag; the
+ * registry may differ), and every Ray cluster spec's rayVersion is the Ray pin. `servingImages` lists image repositories allowed in addition (the vLLM
  * judge's ray-llm image), matched without their tag.
  */
 export function checkRayPods(
@@ -185,6 +185,7 @@ export function checkRayPods(
 ): string[] {
   const problems: string[] = [];
   const repository = (image: string) => image.replace(/[:@][^/]*$/, '');
+  const lastSegment = (image: string) => image.slice(image.lastIndexOf('/') + 1);
   for (const object of objects) {
     const cluster = rayClusterSpecOf(object);
     if (cluster === undefined) continue;
@@ -201,9 +202,10 @@ export function checkRayPods(
             problems.push(`${pod.where}: image ${image} is not Ray ${options.rayVersion}`);
           continue;
         }
-        if (repository(image) !== repository(options.workerImage))
+        // An overlay may push the image to its own registry (kustomize `images:`): name and tag must stay.
+        if (lastSegment(image) !== lastSegment(options.workerImage))
           problems.push(
-            `${pod.where}: container ${container.name} runs ${image}, not the judgeflow worker image (${repository(options.workerImage)}, docker/Dockerfile)`,
+            `${pod.where}: container ${container.name} runs ${image}, not the judgeflow worker image (${options.workerImage} from docker/Dockerfile, in any registry)`,
           );
       }
     }

@@ -112,12 +112,20 @@ async function render(
   let dir = absolute;
   let scratch: string | undefined;
   if (entry.components !== undefined) {
+    // What a user does by listing the components in the overlay: a kustomization over the overlay,
+    // in its namespace (kustomize takes only relative paths).
     scratch = mkdtempSync(path.join(tmpdir(), 'judgeflow-kustomize-'));
+    const from = scratch;
+    const relative = (p: string) => JSON.stringify(path.relative(from, path.resolve(repo, p)));
+    const namespace = (
+      parseYaml(readFileSync(path.join(absolute, 'kustomization.yaml'), 'utf8')) as { namespace?: string }
+    ).namespace;
     const lines = [
       'apiVersion: kustomize.config.k8s.io/v1beta1',
       'kind: Kustomization',
-      `resources: [${JSON.stringify(absolute)}]`,
-      `components: [${entry.components.map((c) => JSON.stringify(path.resolve(repo, c))).join(', ')}]`,
+      ...(namespace !== undefined ? [`namespace: ${namespace}`] : []),
+      `resources: [${relative(entry.dir)}]`,
+      `components: [${entry.components.map(relative).join(', ')}]`,
     ];
     writeFileSync(path.join(scratch, 'kustomization.yaml'), `${lines.join('\n')}\n`);
     dir = scratch;
@@ -221,17 +229,22 @@ async function main(paths: string[]): Promise<number> {
 
     await plane.startOperator();
     log('KubeRay operator running');
+    // One namespace per deployment: an overlay with its evaluation/ folder, applied as the guide does.
+    const deployments = new Map<string, KubeObject[]>();
+    for (const { target, objects } of rendered) {
+      if (target.components !== undefined) continue;
+      const overlay = target.dir.replace(/\/evaluation$/, '');
+      deployments.set(overlay, [...(deployments.get(overlay) ?? []), ...objects]);
+    }
     const reconciled = await Promise.allSettled(
-      rendered
-        .filter(({ target }) => target.components === undefined)
-        .map(async ({ target, objects }, index) => ({
-          target,
-          lines: await checkReconciliation(plane, `check-${index}`, objects),
-        })),
+      [...deployments].map(async ([overlay, objects], index) => ({
+        overlay,
+        lines: await checkReconciliation(plane, `check-${index}`, objects),
+      })),
     );
     for (const result of reconciled) {
       if (result.status === 'rejected') fail(`operator: ${(result.reason as Error).message}`);
-      else for (const line of result.value.lines) log(`ok   ${result.value.target.name}: ${line}`);
+      else for (const line of result.value.lines) log(`ok   ${result.value.overlay}: ${line}`);
     }
 
     for (const file of readdirSync(FIXTURES)
