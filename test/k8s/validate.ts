@@ -266,7 +266,9 @@ async function main(paths: string[]): Promise<number> {
       else log(`ok   fixture ${file} rejected: ${problems.join(' | ')}`);
     }
   } finally {
-    if (failures > 0) log(`control-plane logs: ${plane.logDir} (kept with JUDGEFLOW_K8S_KEEP_LOGS=1)`);
+    if (failures > 0 && process.env.JUDGEFLOW_K8S_KEEP_LOGS === '1')
+      log(`control-plane logs kept in ${plane.logDir}`);
+    else if (failures > 0) log('JUDGEFLOW_K8S_KEEP_LOGS=1 keeps the etcd, kube-apiserver and operator logs');
     await plane.stop();
   }
   log(

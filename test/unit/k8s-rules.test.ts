@@ -168,8 +168,7 @@ describe('k8s/ cross-file facts', () => {
     expect(account).toMatch(/^\d{12}$/);
     const roles = Object.fromEntries(cluster.iam.serviceAccounts.map((s) => [s.metadata.name, s.roleName]));
     for (const serviceAccount of objectsOf('k8s/overlays/eks/serviceaccounts-patch.yaml')) {
-      const annotations = (serviceAccount.metadata as { annotations: Record<string, string> }).annotations;
-      expect(annotations['eks.amazonaws.com/role-arn']).toBe(
+      expect(serviceAccount.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(
         `arn:aws:iam::${account}:role/${roles[serviceAccount.metadata.name]}`,
       );
     }
