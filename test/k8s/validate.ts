@@ -198,7 +198,9 @@ function fixtureHeader(text: string): { expect: string[]; eks: boolean } {
 async function main(paths: string[]): Promise<number> {
   const started = Date.now();
   const tools = await ensureTools();
+  log(`tools ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const facts = repoFacts();
+  const planeStarted = Date.now();
   const plane = await startControlPlane(tools);
   let failures = 0;
   const fail = (line: string) => {
@@ -207,7 +209,7 @@ async function main(paths: string[]): Promise<number> {
   };
   try {
     await installCrds(plane, tools.crdDir);
-    log(`API server ready, KubeRay CRDs installed (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    log(`API server ready, KubeRay CRDs installed (${((Date.now() - planeStarted) / 1000).toFixed(1)} s)`);
     const entries: Target[] = paths.length > 0 ? paths.map((p) => ({ name: p, dir: p, eks: true })) : TARGETS;
     const rendered: Array<{ target: Target; objects: KubeObject[] }> = [];
     for (const target of entries) {
