@@ -35,6 +35,13 @@ fi
 if [ "$#" -eq 0 ]; then
   "${JUDGEFLOW_HOME:-.judgeflow}/venvs/ray/bin/python" -m pytest -q -p no:cacheprovider python/tests
   (cd python/judgeflow_mlflow && "$mlflow_python" -m pytest -q -p no:cacheprovider tests)
+  # k8s/ against a real kube-apiserver + etcd with KubeRay's CRDs and operator (binaries cached by
+  # version outside the repo; a cold cache builds them from the Go module proxy in a few minutes).
+  if [ "${JUDGEFLOW_SKIP_K8S_VALIDATE:-}" = 1 ]; then
+    echo "scripts/test.sh: SKIPPING npm run k8s:validate (JUDGEFLOW_SKIP_K8S_VALIDATE=1)" >&2
+  else
+    npm run k8s:validate
+  fi
 fi
 
 # The reference implementations the task metrics are checked against (sacrebleu, rouge-score, ...):
