@@ -53,6 +53,8 @@ export interface SandboxRequest {
   limits: SandboxLimits;
   /** Kills the run when aborted. */
   signal?: AbortSignal;
+  /** The `unshare` executable (default: looked up in the standard system folders). */
+  unshare?: string;
 }
 
 /** How a sandboxed run ended. */
@@ -130,7 +132,7 @@ function supervise(script: string, request: SandboxRequest): Promise<SandboxResu
     let child: ChildProcess;
     try {
       child = spawn(
-        'unshare',
+        request.unshare ?? 'unshare',
         [
           '--net',
           '--pid',
