@@ -125,7 +125,8 @@ export const runtimes: Record<Language, Runtime> = {
         .map((line) => line.trim())
         .find(
           (line) =>
-            /^[A-Za-z_$][\w$]*(Error|Exception)( \[[^\]]*\])?(:|$)/.test(line) || /^Uncaught\b/.test(line),
+            /^(?:[A-Za-z_$][\w$]*)?(?:Error|Exception)(?: \[[^\]]*\])?(?::|$)/.test(line) ||
+            /^Uncaught\b/.test(line),
         ) ?? lastLine(stderr.replace(/^Node\.js v[\d.]+\s*$/m, '')),
     outOfMemory: (stderr) =>
       /JavaScript heap out of memory|Fatal process out of memory|RangeError: Array buffer allocation failed/.test(
