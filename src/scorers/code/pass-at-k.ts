@@ -19,13 +19,10 @@ export const passAtKOptionsSchema = z
       .array(z.number().int().positive())
       .min(1)
       .default([1])
-      .describe('The k of pass@k, one feedback <name>_<k> each (default [1])'),
+      .describe('The k of pass@k, one feedback <name>/pass_at_<k> each (default [1])'),
   })
   .strict();
 export type PassAtKOptions = z.input<typeof passAtKOptionsSchema> & CommonScorerOptions;
-
-/** The stem of the feedback names: `pass_at_1`, `pass_at_10`. */
-const DEFAULT_NAME = 'pass_at';
 
 /**
  * The unbiased estimator of pass@k from n samples of which c passed (Chen et al. 2021):
@@ -58,7 +55,7 @@ export const passAtKDefinition: ScorerDefinition<typeof passAtKOptionsSchema> = 
   type: 'pass_at_k',
   kind: 'code',
   description:
-    'runs n generated samples (outputs: a list) against expectations.test in a sandbox: pass@k, one feedback <name>_<k> per k (number)',
+    'runs n generated samples (outputs: a list) against expectations.test in a sandbox: pass@k, one feedback <name>/pass_at_<k> per k (number)',
   needs: ['outputs', 'expectations.test'],
   options: passAtKOptionsSchema,
   create: (options, common) => buildPassAtK(options, common),
@@ -66,31 +63,30 @@ export const passAtKDefinition: ScorerDefinition<typeof passAtKOptionsSchema> = 
 
 function buildPassAtK(options: CodeOptions & { k: number[] }, common: CommonScorerOptions): Scorer {
   const checker = new CodeChecker(options);
-  const name = common.name ?? DEFAULT_NAME;
+  const name = common.name ?? passAtKDefinition.type;
   const ks = [...new Set(options.k)].sort((a, b) => a - b);
+  // Every feedback comes from this scorer (source id: its name); each k has its own feedback name.
   const row = feedbackBuilder(name);
-  const perK = ks.map((k) => ({ k, feedback: feedbackBuilder(`${name}_${k}`) }));
+  const perK = ks.map((k) => ({ k, name: `${name}/pass_at_${k}` }));
   return {
     name,
     kind: 'code',
-    feedbackNames: perK.map(({ feedback }) => feedback.name),
+    feedbackNames: perK.map((entry) => entry.name),
     ...(common.aggregations !== undefined ? { aggregations: [...common.aggregations] } : {}),
     async score({ inputs, outputs, expectations, signal }): Promise<Feedback[]> {
-      const everyK = (make: (feedback: (typeof perK)[number]['feedback']) => Feedback): Feedback[] =>
-        perK.map(({ feedback }) => make(feedback));
+      const everyK = (feedback: Feedback): Feedback[] =>
+        perK.map((entry) => ({ ...feedback, name: entry.name }));
       const program = rowProgram(options, inputs, expectations, row);
-      if (isFeedback(program))
-        return everyK((f) => ({ ...program, name: f.name, source: { type: 'CODE', id: f.name } }));
+      if (isFeedback(program)) return everyK(program);
       const selected = selectCode(outputs, options.output_key, row);
-      if (isFeedback(selected))
-        return everyK((f) => ({ ...selected, name: f.name, source: { type: 'CODE', id: f.name } }));
+      if (isFeedback(selected)) return everyK(selected);
       const samples = Array.isArray(selected.value) ? selected.value.map(textOf) : [textOf(selected.value)];
       let results: Awaited<ReturnType<CodeChecker['check']>>[];
       try {
         results = await Promise.all(samples.map((sample) => checker.check(program, sample, signal)));
       } catch (error) {
         if (signal.aborted) throw error;
-        return everyK((f) => notRunFeedback(f, error));
+        return everyK(notRunFeedback(row, error));
       }
       const n = results.length;
       const c = results.filter((r) => r.passed).length;
@@ -104,14 +100,15 @@ function buildPassAtK(options: CodeOptions & { k: number[] }, common: CommonScor
         language: program.language,
         statuses: JSON.stringify(results.map((r) => r.status)),
       };
-      return perK.map(({ k, feedback }) =>
-        n < k
-          ? feedback.error(
+      return perK.map(({ k, name: feedbackName }) => ({
+        ...(n < k
+          ? row.error(
               'TOO_FEW_SAMPLES',
-              `scorer "${feedback.name}": pass@${k} needs at least ${k} samples, the row has ${n}`,
+              `scorer "${name}": pass@${k} needs at least ${k} samples, the row has ${n}`,
             )
-          : feedback.value(estimatePassAtK(n, c, k), { rationale, metadata }),
-      );
+          : row.value(estimatePassAtK(n, c, k), { rationale, metadata })),
+        name: feedbackName,
+      }));
     },
   };
 }

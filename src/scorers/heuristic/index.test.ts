@@ -22,6 +22,12 @@ const requiredOptions: Record<string, Record<string, unknown>> = {
   json_schema: { schema: { type: 'string' } },
 };
 
+/** What a row holds besides `row` for scorers that run the outputs against tests. */
+const rowFor: Record<string, { outputs: unknown; expectations: Record<string, unknown> }> = {
+  code_execution: { outputs: 'answer = "Paris"', expectations: { test: 'assert answer == "Paris"' } },
+  pass_at_k: { outputs: ['answer = "Paris"'], expectations: { test: 'assert answer == "Paris"' } },
+};
+
 const row = {
   inputs: { question: 'Capital of France?' },
   outputs: 'Paris',
@@ -48,6 +54,7 @@ describe('heuristicScorerDefinitions', () => {
   it('holds the code scorers with unique snake_case code types', () => {
     const types = heuristicScorerDefinitions.map((definition) => definition.type);
     expect(types.sort()).toEqual([
+      'code_execution',
       'contains',
       'exact_match',
       'json_schema',
@@ -55,6 +62,7 @@ describe('heuristicScorerDefinitions', () => {
       'latency',
       'length',
       'levenshtein',
+      'pass_at_k',
       'regex',
       'rouge',
       'token_count',
@@ -86,7 +94,7 @@ describe('heuristicScorerDefinitions', () => {
       }
       const scorer = await registry.create(definition.type, context, where);
       expect(scorer, definition.type).toMatchObject({ name: definition.type, kind: 'code' });
-      const feedbacks = normalizeScore(scorer, await scorer.score(row));
+      const feedbacks = normalizeScore(scorer, await scorer.score({ ...row, ...rowFor[definition.type] }));
       // One feedback, named after the scorer; or, for a scorer that declares its names (rouge: one per
       // ROUGE type), exactly those.
       expect(
@@ -111,7 +119,7 @@ describe('heuristicScorerDefinitions', () => {
       const scorer = await registry.create(entry, context, { field: 'scorers[1]' });
       expect(scorer.name, definition.type).toBe(`my_${definition.type}`);
       expect(scorer.aggregations, definition.type).toEqual(['mean', 'max']);
-      const feedbacks = normalizeScore(scorer, await scorer.score(row));
+      const feedbacks = normalizeScore(scorer, await scorer.score({ ...row, ...rowFor[definition.type] }));
       expect(feedbacks[0]?.name, definition.type).toBe(scorer.feedbackNames?.[0] ?? `my_${definition.type}`);
       for (const name of scorer.feedbackNames ?? [])
         expect(name.startsWith(`my_${definition.type}/`)).toBe(true);
