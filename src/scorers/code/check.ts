@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { z } from 'zod';
 import type { Feedback } from '../../core/feedback.js';
-import { isPlainObject } from '../../core/json.js';
 import { excerpt, type FeedbackBuilder } from '../heuristic/support.js';
 import { type Interpreter, LANGUAGES, type Language, resolveInterpreter, runtimes } from './runtimes.js';
 import { runInSandbox, type SandboxLimits, SandboxUnavailableError } from './sandbox.js';
@@ -153,22 +152,6 @@ export function rowProgram(
     test,
     entryPoint: (entryPoint as string | null) ?? undefined,
   };
-}
-
-/** The part of the outputs that holds the code: the whole outputs, or `outputs[output_key]`. */
-export function selectCode(
-  outputs: unknown,
-  outputKey: string | undefined,
-  feedback: FeedbackBuilder,
-): { value: unknown } | Feedback {
-  if (outputKey === undefined) return { value: outputs };
-  if (!isPlainObject(outputs) || !(outputKey in outputs)) {
-    return feedback.error(
-      'MISSING_OUTPUT_KEY',
-      `scorer "${feedback.name}": output_key "${outputKey}" not found in outputs`,
-    );
-  }
-  return { value: outputs[outputKey] };
 }
 
 const FENCE = /^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*\n([\s\S]*?)^[ \t]*```/gm;

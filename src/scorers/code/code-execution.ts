@@ -1,15 +1,14 @@
 import { z } from 'zod';
 import type { Scorer } from '../../core/scorer.js';
-import { feedbackBuilder, isFeedback, parseFactoryOptions, textOf } from '../heuristic/support.js';
-import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
 import {
-  CodeChecker,
-  type CodeOptions,
-  codeOptionsShape,
-  notRunFeedback,
-  rowProgram,
-  selectCode,
-} from './check.js';
+  feedbackBuilder,
+  isFeedback,
+  parseFactoryOptions,
+  selectOutputs,
+  textOf,
+} from '../heuristic/support.js';
+import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
+import { CodeChecker, type CodeOptions, codeOptionsShape, notRunFeedback, rowProgram } from './check.js';
 
 export const codeExecutionOptionsSchema = z.object(codeOptionsShape).strict();
 export type CodeExecutionOptions = z.input<typeof codeExecutionOptionsSchema> & CommonScorerOptions;
@@ -45,7 +44,7 @@ function buildCodeExecution(options: CodeOptions, common: CommonScorerOptions): 
     score: async ({ inputs, outputs, expectations, signal }) => {
       const program = rowProgram(options, inputs, expectations, feedback);
       if (isFeedback(program)) return program;
-      const selected = selectCode(outputs, options.output_key, feedback);
+      const selected = selectOutputs(outputs, options.output_key, feedback);
       if (isFeedback(selected)) return selected;
       if (Array.isArray(selected.value)) {
         return feedback.error(

@@ -1,16 +1,15 @@
 import { z } from 'zod';
 import type { Feedback } from '../../core/feedback.js';
 import type { Scorer } from '../../core/scorer.js';
-import { feedbackBuilder, isFeedback, parseFactoryOptions, textOf } from '../heuristic/support.js';
-import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
 import {
-  CodeChecker,
-  type CodeOptions,
-  codeOptionsShape,
-  notRunFeedback,
-  rowProgram,
-  selectCode,
-} from './check.js';
+  feedbackBuilder,
+  isFeedback,
+  parseFactoryOptions,
+  selectOutputs,
+  textOf,
+} from '../heuristic/support.js';
+import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
+import { CodeChecker, type CodeOptions, codeOptionsShape, notRunFeedback, rowProgram } from './check.js';
 
 export const passAtKOptionsSchema = z
   .object({
@@ -78,7 +77,7 @@ function buildPassAtK(options: CodeOptions & { k: number[] }, common: CommonScor
         perK.map((entry) => ({ ...feedback, name: entry.name }));
       const program = rowProgram(options, inputs, expectations, row);
       if (isFeedback(program)) return everyK(program);
-      const selected = selectCode(outputs, options.output_key, row);
+      const selected = selectOutputs(outputs, options.output_key, row);
       if (isFeedback(selected)) return everyK(selected);
       const samples = Array.isArray(selected.value) ? selected.value.map(textOf) : [textOf(selected.value)];
       let results: Awaited<ReturnType<CodeChecker['check']>>[];
