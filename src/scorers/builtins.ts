@@ -10,6 +10,8 @@
 //   either is stale or misses a registered scorer.
 // Only scorer modules belong here: a helper exported here would become public API.
 
+export { type CodeExecutionOptions, codeExecution, codeExecutionDefinition } from './code/code-execution.js';
+export { estimatePassAtK, type PassAtKOptions, passAtK, passAtKDefinition } from './code/pass-at-k.js';
 export { type ContainsOptions, contains, containsDefinition } from './heuristic/contains.js';
 export { type ExactMatchOptions, exactMatch, exactMatchDefinition } from './heuristic/exact-match.js';
 export { type JsonSchemaOptions, jsonSchema, jsonSchemaDefinition } from './heuristic/json-schema.js';

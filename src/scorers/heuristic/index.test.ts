@@ -22,6 +22,12 @@ const requiredOptions: Record<string, Record<string, unknown>> = {
   json_schema: { schema: { type: 'string' } },
 };
 
+/** What a row holds besides `row` for scorers that run the outputs against tests. */
+const rowFor: Record<string, { outputs: unknown; expectations: Record<string, unknown> }> = {
+  code_execution: { outputs: 'answer = "Paris"', expectations: { test: 'assert answer == "Paris"' } },
+  pass_at_k: { outputs: ['answer = "Paris"'], expectations: { test: 'assert answer == "Paris"' } },
+};
+
 const row = {
   inputs: { question: 'Capital of France?' },
   outputs: 'Paris',
@@ -52,6 +58,7 @@ describe('heuristicScorerDefinitions', () => {
       'bleu',
       'chrf',
       'chrf_plus_plus',
+      'code_execution',
       'contains',
       'exact_match',
       'ifeval',
@@ -60,6 +67,7 @@ describe('heuristicScorerDefinitions', () => {
       'latency',
       'length',
       'levenshtein',
+      'pass_at_k',
       'regex',
       'rouge',
       'token_count',
@@ -91,7 +99,7 @@ describe('heuristicScorerDefinitions', () => {
       }
       const scorer = await registry.create(definition.type, context, where);
       expect(scorer, definition.type).toMatchObject({ name: definition.type, kind: 'code' });
-      const feedbacks = normalizeScore(scorer, await scorer.score(row));
+      const feedbacks = normalizeScore(scorer, await scorer.score({ ...row, ...rowFor[definition.type] }));
       // One feedback named after the scorer; a scorer that declares other names (rouge: one per ROUGE
       // type; ifeval: prompt-level loose and one per instruction) produces only its name and those.
       const names = feedbacks.map((f) => f.name);
@@ -119,7 +127,7 @@ describe('heuristicScorerDefinitions', () => {
       const scorer = await registry.create(entry, context, { field: 'scorers[1]' });
       expect(scorer.name, definition.type).toBe(`my_${definition.type}`);
       expect(scorer.aggregations, definition.type).toEqual(['mean', 'max']);
-      const feedbacks = normalizeScore(scorer, await scorer.score(row));
+      const feedbacks = normalizeScore(scorer, await scorer.score({ ...row, ...rowFor[definition.type] }));
       // The given name names every feedback (alone, or as the prefix of the names a scorer declares).
       for (const feedback of feedbacks)
         expect([`my_${definition.type}`, ...(scorer.feedbackNames ?? [])], definition.type).toContain(
