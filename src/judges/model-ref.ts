@@ -21,7 +21,7 @@ export type { ParseRefOptions };
 
 /** Parses a judge reference (a URI or the eval file's object form); see `parseEndpointRef`. */
 export function parseJudgeModelRef(ref: ModelRef, options: ParseRefOptions): JudgeModelRef {
-  return parseEndpointRef(ref, options);
+  return parseEndpointRef(ref, { ...options, role: 'judge' });
 }
 
 /** The assessment source id: the MLflow-style URI without base URL or key name. */

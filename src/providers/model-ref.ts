@@ -19,6 +19,8 @@ export interface ParseRefOptions {
   /** Config field for error messages (`judge.model`, `scorers[2].model`). */
   field?: string;
   file?: string;
+  /** The role the endpoint plays (`judge`), named in errors: `judge provider "foo" is not supported`. */
+  role?: string;
 }
 
 /** The accepted forms, for error messages. */
@@ -35,27 +37,29 @@ export function parseEndpointRef(ref: ModelRef, options: ParseRefOptions): Endpo
       ...(options.file !== undefined ? { file: options.file } : {}),
     });
   };
+  const provider = (name: string): string =>
+    `${options.role !== undefined ? `${options.role} provider` : 'provider'} "${name}"`;
   if (typeof ref !== 'string') {
     const kind = Object.hasOwn(providerKinds, ref.provider)
       ? providerKinds[ref.provider as keyof typeof providerKinds]
       : undefined;
-    if (kind?.parseObject === undefined) return fail(`provider "${ref.provider}" cannot serve here`);
+    if (kind?.parseObject === undefined) return fail(`${provider(ref.provider)} cannot serve here`);
     return kind.parseObject(ref, fail, options.baseDir);
   }
   const uri = ref.trim();
   if (uri === 'local') return { provider: 'local' };
   const colon = uri.indexOf(':');
   if (colon <= 0) fail(`"${uri}" is not a model URI (expected ${supportedForms()})`);
-  const provider = uri.slice(0, colon);
+  const scheme = uri.slice(0, colon);
   const rest = uri.slice(colon + 1);
-  if (provider === 'http' || provider === 'https') {
+  if (scheme === 'http' || scheme === 'https') {
     fail(`"${uri}" is a URL; name a model at it as openai-compatible:/<model>@${uri}`);
   }
-  const kind = Object.hasOwn(providerKinds, provider)
-    ? providerKinds[provider as keyof typeof providerKinds]
+  const kind = Object.hasOwn(providerKinds, scheme)
+    ? providerKinds[scheme as keyof typeof providerKinds]
     : undefined;
   if (kind?.parseUri === undefined) {
-    return fail(`provider "${provider}" is not supported (use ${supportedForms()})`);
+    return fail(`${provider(scheme)} is not supported (use ${supportedForms()})`);
   }
   return kind.parseUri(rest, (message) => fail(`"${uri}": ${message}`), options.baseDir);
 }
