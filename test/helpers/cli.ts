@@ -4,9 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { CommandIo } from '../../src/cli/commands/run.js';
+import type { CommandIo, RunCliOptions } from '../../src/cli/commands/run.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** `judgeflow run --no-mlflow` on the local executor without a progress line: `runCommand`'s options. */
+export const noMlflowRun: RunCliOptions = {
+  failUnder: [],
+  mlflow: false,
+  executor: 'local',
+  workers: 1,
+  workerConcurrency: 4,
+  progress: false,
+};
 
 export async function tempDir(prefix = 'jf'): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `judgeflow-${prefix}-`));

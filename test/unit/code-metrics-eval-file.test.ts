@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { captureIo, tempDir } from '../helpers/cli.js';
+import { captureIo, noMlflowRun, tempDir } from '../helpers/cli.js';
 
 // code_execution and pass_at_k from an eval file, end to end through the CLI (--no-mlflow): HumanEval-
 // style rows (prompt + completion, tests defining check, an entry point) with recorded outputs.
@@ -41,19 +41,7 @@ describe('code metrics from an eval file', () => {
     );
     const out = path.join(dir, 'out');
     const { io, stderr } = captureIo();
-    const code = await runCommand(
-      path.join(dir, 'eval.yaml'),
-      {
-        failUnder: [],
-        mlflow: false,
-        executor: 'local',
-        workers: 1,
-        workerConcurrency: 4,
-        progress: false,
-        out,
-      },
-      io,
-    );
+    const code = await runCommand(path.join(dir, 'eval.yaml'), { ...noMlflowRun, out }, io);
     expect(code, stderr()).toBe(0);
     const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as {
       metrics: Record<string, number>;

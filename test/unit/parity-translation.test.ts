@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/datasets/row-sampler.js';
 import {
   type BleuOptions,
   type ChrfOptions,
@@ -106,18 +107,6 @@ const CHRF_VARIANTS: Array<[Record<string, unknown>, ChrfOptions]> = [
   ],
 ];
 
-/** A small deterministic PRNG (mulberry32), so the generated cases are the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Pieces that each exercise a rule: 13a's digit rules (3.5, 1,000, 2-3, e-mail), entities, <skipped>,
 // symbol runs, apostrophes, non-Latin scripts, combining marks, astral characters, Python-only
 // whitespace (U+001C, U+0085) and JavaScript-only whitespace (U+FEFF, which Python keeps in a word).
@@ -214,7 +203,7 @@ function generatedSentence(next: () => number, length: number): string {
 }
 
 function generatedCases(count: number): Case[] {
-  const next = random(14);
+  const next = seededRandom(14);
   const cases: Case[] = [
     { hypothesis: '', references: ['The cat sat on the mat.'] },
     { hypothesis: '', references: [''] },

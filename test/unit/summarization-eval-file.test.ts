@@ -2,18 +2,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type RunCliOptions, runCommand } from '../../src/cli/commands/run.js';
-import { captureIo, tempDir } from '../helpers/cli.js';
+import { runCommand } from '../../src/cli/commands/run.js';
+import { captureIo, noMlflowRun, tempDir } from '../helpers/cli.js';
 import { runParity } from '../helpers/parity.js';
 
-const options: RunCliOptions = {
-  failUnder: [],
-  mlflow: false,
-  executor: 'local',
-  workers: 1,
-  workerConcurrency: 4,
-  progress: false,
-};
+const options = noMlflowRun;
 
 const rows = [
   {

@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import type { RunSummary } from '../../src/core/result.js';
 import * as judgeflow from '../../src/index.js';
 import { tokenize13a } from '../../src/scorers/translation/tokenize-13a.js';
-import { captureIo, tempDir } from '../helpers/cli.js';
+import { captureIo, noMlflowRun, tempDir } from '../helpers/cli.js';
 import { args, fakeJudges, score } from '../helpers/judge-scorer-fakes.js';
 
 const { bleu, chrf, chrfPlusPlus, corpusBleu, corpusChrf, sentenceBleu, sentenceChrf, TranslationAdequacy } =
@@ -239,19 +239,7 @@ describe('translation metrics from an eval file', () => {
     );
     const out = path.join(dir, 'out');
     const io = captureIo();
-    const code = await runCommand(
-      path.join(dir, 'eval.yaml'),
-      {
-        failUnder: [],
-        mlflow: false,
-        executor: 'local',
-        workers: 1,
-        workerConcurrency: 4,
-        progress: false,
-        out,
-      },
-      io.io,
-    );
+    const code = await runCommand(path.join(dir, 'eval.yaml'), { ...noMlflowRun, out }, io.io);
     expect(code, io.stderr()).toBe(0);
     const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as RunSummary;
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;

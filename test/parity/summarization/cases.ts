@@ -2,17 +2,10 @@
 // repeated words, empty and whitespace-only strings and several lines (for rougeLsum), and a word list
 // for the stemmer that walks every Porter suffix rule. Seeded, so a failure reproduces.
 
-/** mulberry32: a small seeded PRNG. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../src/datasets/row-sampler.js';
+
+/** The project's seeded generator (the row sampler's), so a failure reproduces. */
+export const random = seededRandom;
 
 const pick = <T>(next: () => number, items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
 
