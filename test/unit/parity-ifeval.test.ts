@@ -3,7 +3,7 @@
 // test/parity/ifeval/reference.py, on the 541 IFEval prompts with the archived GPT-4 responses in
 // ../shared/data/ifeval, and on tokenizer edge cases. Also checks that the Punkt model and langdetect
 // profiles judgeflow ships are exactly what the reference loads.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -12,11 +12,12 @@ import { sentTokenize } from '../../src/scorers/ifeval/punkt.js';
 import { wordTokenize } from '../../src/scorers/ifeval/word-tokenize.js';
 import { repoRoot } from '../helpers/cli.js';
 import { runParity } from '../helpers/parity.js';
+import { sharedData } from '../helpers/shared-data.js';
 import { INSTRUCTION_CASES } from '../parity/ifeval/cases.js';
 
-const dataDir = path.resolve(repoRoot, '..', 'shared', 'data', 'ifeval');
-const hasData = existsSync(path.join(dataDir, 'input_data.jsonl'));
-if (!hasData) console.warn(`parity-ifeval: ${dataDir} is absent; the IFEval dataset checks are skipped`);
+const { dir: dataDir, missing } = sharedData('ifeval', 'input_data.jsonl');
+const hasData = missing === undefined;
+if (!hasData) console.warn(`parity-ifeval: ${missing}`);
 
 interface Row {
   key: number;

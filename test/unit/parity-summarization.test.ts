@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { porterStem } from '../../src/scorers/summarization/porter-stemmer.js';
 import { createRougeScorer, type RougeType } from '../../src/scorers/summarization/rouge-score.js';
 import { runParity } from '../helpers/parity.js';
+import { sharedData } from '../helpers/shared-data.js';
 import {
   type RougeCase,
   random,
@@ -19,10 +19,9 @@ import {
 
 const SCRIPT = 'test/parity/summarization/rouge_reference.py';
 const TYPES: RougeType[] = ['rouge1', 'rouge2', 'rouge3', 'rougeL', 'rougeLsum'];
-const IFEVAL = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/data/ifeval/input_response_data_gpt4_20231107_145030.jsonl',
-);
+const IFEVAL_RESPONSES = 'input_response_data_gpt4_20231107_145030.jsonl';
+const ifevalData = sharedData('ifeval', IFEVAL_RESPONSES);
+const IFEVAL = path.join(ifevalData.dir, IFEVAL_RESPONSES);
 
 interface Reference {
   scores: Array<Record<string, [number, number, number]>>;
@@ -86,7 +85,7 @@ describe('Porter stemmer parity with NLTK PorterStemmer() (the stemmer rouge-sco
     expect(mismatches.slice(0, 20)).toEqual([]);
   });
 
-  it.skipIf(!existsSync(IFEVAL))(
+  it.skipIf(ifevalData.missing !== undefined)(
     'stems every word of the IFEval GPT-4 responses like NLTK (shared/data)',
     () => {
       const words = new Set<string>();
@@ -126,7 +125,7 @@ describe('ROUGE parity with rouge-score 0.1.2', () => {
     },
   );
 
-  it.skipIf(!existsSync(IFEVAL))(
+  it.skipIf(ifevalData.missing !== undefined)(
     'equals rouge-score on real multi-paragraph text: IFEval prompts vs GPT-4 responses (shared/data)',
     () => {
       const cases: RougeCase[] = readFileSync(IFEVAL, 'utf8')
