@@ -53,8 +53,10 @@ def reader_view(uri: str, *, experiment_id: str, run_id: str) -> dict[str, Any]:
     client = MlflowClient(uri)
     traces = mlflow.search_traces(locations=[experiment_id], run_id=run_id, return_type="list")
     frame = mlflow.search_traces(locations=[experiment_id], run_id=run_id)
-    searched = sorted((t.to_dict() for t in traces), key=_row_key)
-    fetched = sorted((client.get_trace(t.info.trace_id).to_dict() for t in traces), key=_row_key)
+    searched = sorted((_spans_in_order(t.to_dict()) for t in traces), key=_row_key)
+    fetched = sorted(
+        (_spans_in_order(client.get_trace(t.info.trace_id).to_dict()) for t in traces), key=_row_key
+    )
     response = requests.post(
         f"{uri}/api/3.0/mlflow/traces/search",
         json={
@@ -75,6 +77,16 @@ def reader_view(uri: str, *, experiment_id: str, run_id: str) -> dict[str, Any]:
         "frame_columns": sorted(frame.columns),
         "frame_rows": len(frame),
     }
+
+
+def _spans_in_order(trace: dict[str, Any]) -> dict[str, Any]:
+    """The trace with its spans by start time and id. MLflow's SQL store reads a trace's spans without
+    an ORDER BY, so on PostgreSQL their order is the rows' physical order, which free-space reuse (a
+    vacuum between writes) can change: the order is not part of what a reader is promised."""
+    spans = trace.get("data", {}).get("spans")
+    if spans:
+        spans.sort(key=lambda span: (span.get("start_time_unix_nano") or 0, span.get("span_id") or ""))
+    return trace
 
 
 def _row_key(trace: dict[str, Any]) -> str:
