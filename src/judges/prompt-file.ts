@@ -21,8 +21,36 @@ export const judgePromptSchema = z
     verdict: verdictTypeSchema.optional(),
     system: z.string().min(1),
     user: z.string().min(1),
+    /** A 1–5 scale variant of a yes/no judge (`rubric: true`); rendered by `scorers/judges/rubric.ts`. */
+    rubric: z
+      .object({
+        /** What is judged, and that tagged text is material: the rubric variant's system text before the scale. */
+        system: z.string().min(1),
+        /** The user template of the rubric variant (same variables as `user`, asking for a score). */
+        user: z.string().min(1),
+        /** What each score means; every level must be described. */
+        levels: z
+          .object({
+            1: z.string().min(1),
+            2: z.string().min(1),
+            3: z.string().min(1),
+            4: z.string().min(1),
+            5: z.string().min(1),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
+
+/** The 1–5 scale of a judge that has one (`rubric:` in its prompt file). */
+export interface RubricPromptText {
+  system: string;
+  user: string;
+  /** Level descriptions, index 0 = score 1 … index 4 = score 5. */
+  levels: [string, string, string, string, string];
+}
 
 export interface JudgePrompt {
   name: string;
@@ -32,6 +60,8 @@ export interface JudgePrompt {
   user: string;
   /** Every `{{ variable }}` the two templates use. */
   variables: string[];
+  /** The 1–5 scale variant, for judges whose file has one. */
+  rubric?: RubricPromptText | undefined;
 }
 
 /** The file extension of prompt files. */
@@ -60,14 +90,33 @@ export function loadJudgePrompt(name: string, directory: string = promptDirector
     );
   }
   const prompt = parsed.data;
-  return {
+  const variables = [...new Set([...templateVariables(prompt.system), ...templateVariables(prompt.user)])];
+  const loaded: JudgePrompt = {
     name: prompt.name,
     description: prompt.description,
     verdict: prompt.verdict,
     system: prompt.system.trim(),
     user: prompt.user.trim(),
-    variables: [...new Set([...templateVariables(prompt.system), ...templateVariables(prompt.user)])],
+    variables,
   };
+  if (prompt.rubric !== undefined) {
+    const { system, user, levels } = prompt.rubric;
+    // The scorer fills one set of variables for both variants, so the rubric may not ask for others.
+    const extra = [...templateVariables(system), ...templateVariables(user)].filter(
+      (variable) => !variables.includes(variable),
+    );
+    if (extra.length > 0) {
+      throw new JudgeflowError(
+        `judge prompt ${file}: rubric uses {{ ${extra[0]} }}, which the yes/no prompt does not fill`,
+      );
+    }
+    loaded.rubric = {
+      system: system.trim(),
+      user: user.trim(),
+      levels: [levels[1].trim(), levels[2].trim(), levels[3].trim(), levels[4].trim(), levels[5].trim()],
+    };
+  }
+  return loaded;
 }
 
 /**

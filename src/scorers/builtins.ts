@@ -22,14 +22,15 @@ export { type LevenshteinOptions, levenshtein, levenshteinDefinition } from './h
 export { type RegexOptions, regex, regexDefinition } from './heuristic/regex.js';
 export { type TokenCountOptions, tokenCount, tokenCountDefinition } from './heuristic/token-count.js';
 export { type IfevalOptions, ifeval, ifevalDefinition } from './ifeval/ifeval.js';
-export { Completeness, completenessDefinition } from './judges/completeness.js';
+export { Coherence, type CoherenceOptions, coherenceDefinition } from './judges/coherence.js';
+export { Completeness, type CompletenessOptions, completenessDefinition } from './judges/completeness.js';
 export { Correctness, correctnessDefinition } from './judges/correctness.js';
 export { Equivalence, equivalenceDefinition } from './judges/equivalence.js';
 export {
   ExpectationsGuidelines,
   expectationsGuidelinesDefinition,
 } from './judges/expectations-guidelines.js';
-export { Fluency, fluencyDefinition } from './judges/fluency.js';
+export { Fluency, type FluencyOptions, fluencyDefinition } from './judges/fluency.js';
 export { Guidelines, type GuidelinesOptions, guidelinesDefinition } from './judges/guidelines.js';
 export {
   InstructionFollowing,
@@ -40,6 +41,7 @@ export { type MakeJudgeOptions, makeJudge, makeJudgeDefinition } from './judges/
 export {
   RelevanceToInput,
   RelevanceToQuery,
+  type RelevanceToQueryOptions,
   relevanceToQueryDefinition,
 } from './judges/relevance-to-query.js';
 export { RetrievalGroundedness, retrievalGroundednessDefinition } from './judges/retrieval-groundedness.js';

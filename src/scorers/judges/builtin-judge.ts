@@ -23,9 +23,12 @@ export function builtinJudge(config: {
   judges: JudgeResolver | undefined;
   /** Feedback names it produces besides its own, from its name (`<name>/precision`). */
   extraFeedbackNames?: (name: string) => string[];
+  /** The prompt to ask with, made from the file's (the rubric variant of a quality judge); its verdict is used. */
+  promptVariant?: (prompt: JudgePrompt) => JudgePrompt;
   score: (args: ScorerArgs, context: BuiltinJudgeContext) => Promise<ScoreResult> | ScoreResult;
 }): Scorer {
-  const prompt = loadJudgePrompt(config.type);
+  const file = loadJudgePrompt(config.type);
+  const prompt = config.promptVariant !== undefined ? config.promptVariant(file) : file;
   const verdict = createVerdictSpec(prompt.verdict ?? YES_NO, config.type);
   const name = config.common.name ?? config.type;
   return judgeScorer(
