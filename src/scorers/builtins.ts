@@ -32,6 +32,7 @@ export {
 } from './judges/expectations-guidelines.js';
 export { Fluency, type FluencyOptions, fluencyDefinition } from './judges/fluency.js';
 export { Guidelines, type GuidelinesOptions, guidelinesDefinition } from './judges/guidelines.js';
+export { Hallucination, type HallucinationOptions, hallucinationDefinition } from './judges/hallucination.js';
 export {
   InstructionFollowing,
   type InstructionFollowingOptions,
@@ -55,6 +56,7 @@ export {
   summarizationFaithfulnessDefinition,
 } from './judges/summarization-faithfulness.js';
 export { moduleScorerDefinition } from './module-scorer.js';
+export { type ProfanityOptions, profanity, profanityDefinition } from './safety/profanity.js';
 export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';
 export { type BleuScorerOptions, bleu, bleuDefinition } from './translation/bleu.js';
 export { type ChrfScorerOptions, chrf, chrfDefinition } from './translation/chrf.js';

@@ -68,6 +68,7 @@ describe('heuristicScorerDefinitions', () => {
       'length',
       'levenshtein',
       'pass_at_k',
+      'profanity',
       'regex',
       'rouge',
       'token_count',

@@ -4,8 +4,12 @@ import type { Scorer } from '../../core/scorer.js';
 import type { JudgeResolver } from '../../judges/resolver.js';
 import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
 import { builtinJudge } from './builtin-judge.js';
+import { claimsFeedback, parseClaims, withJudgeMetadata } from './claims.js';
 import { type JudgeScorerOptions, judgeOptionsShape, parseJudgeFactoryOptions } from './judge-scorer.js';
 import { inputsText, outputsText } from './judge-text.js';
+
+// The claim-line parser lives in claims.ts (shared with hallucination); exported here as before.
+export { type Claim, parseClaims } from './claims.js';
 
 /** The judge lists every claim, so its reply is longer than a yes/no verdict's. */
 const DEFAULT_MAX_TOKENS = 1024;
@@ -52,30 +56,6 @@ export const summarizationFaithfulnessDefinition: ScorerDefinition<
   create: (options, common, context) => buildSummarizationFaithfulness(options, common, context.judges),
 };
 
-/** One labelled claim of the judge's result. */
-export interface Claim {
-  claim: string;
-  supported: boolean;
-}
-
-// "SUPPORTED: ...", tolerating list markers, bold and other separators small judges add.
-const CLAIM_LINE =
-  /^\s*(?:[-*•]|\d+[.)])?\s*[*_]*\s*(UNSUPPORTED|NOT SUPPORTED|SUPPORTED)\s*[*_]*\s*[:\-–—]\s*(.*\S)\s*$/i;
-
-/** The labelled claims in the judge's result; lines of any other shape are ignored. */
-export function parseClaims(result: string): Claim[] {
-  const claims: Claim[] = [];
-  for (const line of result.split(/\r?\n/)) {
-    const match = CLAIM_LINE.exec(line);
-    if (match === null) continue;
-    claims.push({
-      claim: match[2]!.replace(/[*_]+$/, '').trim(),
-      supported: match[1]!.toUpperCase() === 'SUPPORTED',
-    });
-  }
-  return claims;
-}
-
 function buildSummarizationFaithfulness(
   options: z.infer<typeof summarizationFaithfulnessOptionsSchema>,
   common: CommonScorerOptions,
@@ -111,33 +91,13 @@ function verdictOf(
 ): Feedback {
   const result = typeof answer.value === 'string' ? answer.value : '';
   const claims = parseClaims(result);
-  const withUsage = (feedback: Feedback): Feedback => ({
-    ...feedback,
-    metadata: { ...answer.metadata, ...feedback.metadata },
-  });
   if (claims.length === 0) {
     const code = result.trim() === '' ? 'NO_CLAIMS' : 'JUDGE_OUTPUT_INVALID';
     const why =
       code === 'NO_CLAIMS'
         ? 'the judge found no claims in the summary'
         : `no "SUPPORTED: …" or "UNSUPPORTED: …" line in the judge's result ${JSON.stringify(result.slice(0, 300))}`;
-    return withUsage(error(code, why));
+    return withJudgeMetadata(answer, error(code, why));
   }
-  const unsupported = claims.filter((claim) => !claim.supported).map((claim) => claim.claim);
-  const fraction = (claims.length - unsupported.length) / claims.length;
-  const summaryLine = `${claims.length - unsupported.length} of ${claims.length} claims are supported by the source`;
-  const named =
-    unsupported.length === 0
-      ? '.'
-      : `; unsupported: ${unsupported.map((c) => JSON.stringify(c)).join('; ')}.`;
-  return withUsage({
-    ...answer,
-    value: threshold === undefined ? fraction : fraction >= threshold,
-    rationale: `${summaryLine}${named} ${answer.rationale ?? ''}`.trim(),
-    metadata: {
-      supported_fraction: String(fraction),
-      claims: String(claims.length),
-      unsupported_claims: JSON.stringify(unsupported),
-    },
-  });
+  return claimsFeedback(answer, claims, { threshold, against: 'the source' });
 }
