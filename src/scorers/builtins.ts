@@ -22,6 +22,7 @@ export { type LevenshteinOptions, levenshtein, levenshteinDefinition } from './h
 export { type RegexOptions, regex, regexDefinition } from './heuristic/regex.js';
 export { type TokenCountOptions, tokenCount, tokenCountDefinition } from './heuristic/token-count.js';
 export { type IfevalOptions, ifeval, ifevalDefinition } from './ifeval/ifeval.js';
+export { Bias, biasDefinition } from './judges/bias.js';
 export { Completeness, completenessDefinition } from './judges/completeness.js';
 export { Correctness, correctnessDefinition } from './judges/correctness.js';
 export { Equivalence, equivalenceDefinition } from './judges/equivalence.js';
@@ -37,6 +38,7 @@ export {
   instructionFollowingDefinition,
 } from './judges/instruction-following.js';
 export { type MakeJudgeOptions, makeJudge, makeJudgeDefinition } from './judges/make-judge.js';
+export { PiiLeakageJudge, piiLeakageJudgeDefinition } from './judges/pii-leakage-judge.js';
 export {
   RelevanceToInput,
   RelevanceToQuery,
@@ -52,6 +54,7 @@ export {
   type SummarizationFaithfulnessOptions,
   summarizationFaithfulnessDefinition,
 } from './judges/summarization-faithfulness.js';
+export { Toxicity, type ToxicityOptions, toxicityDefinition } from './judges/toxicity.js';
 export { moduleScorerDefinition } from './module-scorer.js';
 export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';
 export { type BleuScorerOptions, bleu, bleuDefinition } from './translation/bleu.js';
