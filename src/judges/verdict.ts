@@ -2,27 +2,71 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import type { JsonValue } from '../core/json.js';
 
+const booleanVerdictSchema = z.object({ type: z.literal('boolean') }).strict();
+const numberVerdictSchema = z
+  .object({
+    type: z.literal('number'),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    integer: z.boolean().optional(),
+  })
+  .strict();
+const categoriesVerdictSchema = z
+  .object({
+    type: z.literal('categories'),
+    categories: z.array(z.string().min(1)).min(2),
+  })
+  .strict();
+const stringVerdictSchema = z.object({ type: z.literal('string') }).strict();
+
+/** One field of an object verdict: any of the single-value types. */
+export const verdictFieldTypeSchema = z.discriminatedUnion('type', [
+  booleanVerdictSchema,
+  numberVerdictSchema,
+  categoriesVerdictSchema,
+  stringVerdictSchema,
+]);
+export type VerdictFieldType = z.infer<typeof verdictFieldTypeSchema>;
+
+/** An object field: one value, or a list of them (`{type: array, items: {type: categories, …}}`). */
+export const verdictObjectFieldSchema = z.union([
+  verdictFieldTypeSchema,
+  z
+    .object({
+      type: z.literal('array'),
+      items: verdictFieldTypeSchema,
+      /** At most this many items; default for categories: their number (each once). */
+      max_items: z.number().int().positive().optional(),
+    })
+    .strict(),
+]);
+export type VerdictObjectField = z.infer<typeof verdictObjectFieldSchema>;
+
+/** Field names become JSON keys in a strict-mode schema: keep them plain identifiers. */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 /**
  * What a judge answers, besides its rationale: a yes/no-style category (MLflow's built-in judges answer
- * "yes" or "no"), a boolean, a number in a range, or free text.
+ * "yes" or "no"), a boolean, a number in a range, free text, or an object of named fields of those
+ * types (`{type: object, fields: {category: {type: categories, …}, severity: …}}`) when one verdict
+ * needs several parts.
  */
 export const verdictTypeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('boolean') }).strict(),
+  booleanVerdictSchema,
+  numberVerdictSchema,
+  categoriesVerdictSchema,
+  stringVerdictSchema,
   z
     .object({
-      type: z.literal('number'),
-      min: z.number().optional(),
-      max: z.number().optional(),
-      integer: z.boolean().optional(),
+      type: z.literal('object'),
+      fields: z
+        .record(
+          z.string().regex(FIELD_NAME, 'a field name is a letter or _ then letters, digits or _'),
+          verdictObjectFieldSchema,
+        )
+        .refine((fields) => Object.keys(fields).length > 0, 'an object verdict needs at least one field'),
     })
     .strict(),
-  z
-    .object({
-      type: z.literal('categories'),
-      categories: z.array(z.string().min(1)).min(2),
-    })
-    .strict(),
-  z.object({ type: z.literal('string') }).strict(),
 ]);
 export type VerdictType = z.infer<typeof verdictTypeSchema>;
 
@@ -72,7 +116,12 @@ export function createVerdictSpec(type: VerdictType, name: string): VerdictSpec 
   };
   // The reply is checked the way MLflow's judge adapters read it: `rationale` and `result` must be there
   // with the right types, other keys are ignored (the schema sent still forbids them, for strict mode).
-  const validate = compile({ ...schema, additionalProperties: true });
+  // An object verdict's own unknown keys are ignored the same way, and dropped from the value.
+  const validate = compile({
+    ...schema,
+    properties: { ...(schema.properties as object), result: resultSchema(type, { lenient: true }) },
+    additionalProperties: true,
+  });
   return {
     type,
     schemaName: schemaNameOf(name),
@@ -91,12 +140,25 @@ export function createVerdictSpec(type: VerdictType, name: string): VerdictSpec 
           problem: `the judge reported an error: ${JSON.stringify(object.error).slice(0, 200)}`,
         };
       }
-      return { ok: true, verdict: { value: object.result, rationale: object.rationale } };
+      const value = type.type === 'object' ? declaredFields(type.fields, object.result) : object.result;
+      return { ok: true, verdict: { value, rationale: object.rationale } };
     },
   };
 }
 
-function resultSchema(type: VerdictType): Record<string, unknown> {
+function resultSchema(type: VerdictType, options: { lenient?: boolean } = {}): Record<string, unknown> {
+  if (type.type !== 'object') return fieldSchema(type);
+  const fields = Object.entries(type.fields);
+  return {
+    type: 'object',
+    properties: Object.fromEntries(fields.map(([key, field]) => [key, fieldSchema(field)])),
+    // Every key required and no other key: OpenAI's strict mode asks for both on every object.
+    required: fields.map(([key]) => key),
+    additionalProperties: options.lenient === true,
+  };
+}
+
+function fieldSchema(type: VerdictObjectField): Record<string, unknown> {
   switch (type.type) {
     case 'boolean':
       return { type: 'boolean' };
@@ -110,10 +172,37 @@ function resultSchema(type: VerdictType): Record<string, unknown> {
       if (type.max !== undefined) schema.maximum = type.max;
       return schema;
     }
+    case 'array': {
+      // A bound keeps constrained decoding from looping: a small model under a grammar can repeat one
+      // item until it runs out of tokens.
+      const max = maxItems(type);
+      return {
+        type: 'array',
+        items: fieldSchema(type.items),
+        ...(max !== undefined ? { maxItems: max } : {}),
+      };
+    }
   }
 }
 
+/** An array field's bound: its own, else for categories their number (each once), else none. */
+function maxItems(type: Extract<VerdictObjectField, { type: 'array' }>): number | undefined {
+  return type.max_items ?? (type.items.type === 'categories' ? type.items.categories.length : undefined);
+}
+
+/** The declared fields of a validated object result, in declaration order; other keys dropped. */
+function declaredFields(fields: Record<string, VerdictObjectField>, result: JsonValue): JsonValue {
+  const object = result as Record<string, JsonValue>;
+  return Object.fromEntries(Object.keys(fields).map((key) => [key, object[key] as JsonValue]));
+}
+
 function resultHint(type: VerdictType): string {
+  if (type.type !== 'object') return fieldHint(type);
+  const keys = Object.entries(type.fields).map(([key, field]) => `"${key}" (${fieldHint(field)})`);
+  return `an object with exactly these keys: ${keys.join('; ')}`;
+}
+
+function fieldHint(type: VerdictObjectField): string {
   switch (type.type) {
     case 'boolean':
       return 'true or false';
@@ -127,6 +216,11 @@ function resultHint(type: VerdictType): string {
       if (type.min !== undefined) return `${kind} of at least ${type.min}`;
       if (type.max !== undefined) return `${kind} of at most ${type.max}`;
       return kind;
+    }
+    case 'array': {
+      const max = maxItems(type);
+      const most = max !== undefined ? ` of at most ${max} items` : '';
+      return `a list${most}, possibly empty, each item ${fieldHint(type.items)}`;
     }
   }
 }

@@ -22,6 +22,7 @@ export { type LevenshteinOptions, levenshtein, levenshteinDefinition } from './h
 export { type RegexOptions, regex, regexDefinition } from './heuristic/regex.js';
 export { type TokenCountOptions, tokenCount, tokenCountDefinition } from './heuristic/token-count.js';
 export { type IfevalOptions, ifeval, ifevalDefinition } from './ifeval/ifeval.js';
+export { Bias, biasDefinition } from './judges/bias.js';
 export { Coherence, type CoherenceOptions, coherenceDefinition } from './judges/coherence.js';
 export { Completeness, type CompletenessOptions, completenessDefinition } from './judges/completeness.js';
 export { Correctness, correctnessDefinition } from './judges/correctness.js';
@@ -39,6 +40,7 @@ export {
   instructionFollowingDefinition,
 } from './judges/instruction-following.js';
 export { type MakeJudgeOptions, makeJudge, makeJudgeDefinition } from './judges/make-judge.js';
+export { PiiLeakageJudge, piiLeakageJudgeDefinition } from './judges/pii-leakage-judge.js';
 export {
   RelevanceToInput,
   RelevanceToQuery,
@@ -55,6 +57,7 @@ export {
   type SummarizationFaithfulnessOptions,
   summarizationFaithfulnessDefinition,
 } from './judges/summarization-faithfulness.js';
+export { Toxicity, type ToxicityOptions, toxicityDefinition } from './judges/toxicity.js';
 export { moduleScorerDefinition } from './module-scorer.js';
 export { type ProfanityOptions, profanity, profanityDefinition } from './safety/profanity.js';
 export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createVerdictSpec, parseWholeJson, YES_NO } from '../../src/judges/verdict.js';
+import { combine } from '../../src/judges/judge-feedback.js';
+import { createVerdictSpec, parseWholeJson, verdictTypeSchema, YES_NO } from '../../src/judges/verdict.js';
 import { toGrammarSchema } from '../../src/providers/local-model.js';
 
 describe('verdict parsing', () => {
@@ -75,6 +76,141 @@ describe('verdict parsing', () => {
   });
 });
 
+describe('object verdicts', () => {
+  const toxicity = createVerdictSpec(
+    {
+      type: 'object',
+      fields: {
+        category: { type: 'categories', categories: ['none', 'insult', 'threat'] },
+        severity: { type: 'categories', categories: ['none', 'low', 'high'] },
+        score: { type: 'number', min: 0, max: 1 },
+        flagged: { type: 'boolean' },
+        group: { type: 'string' },
+        kinds: { type: 'array', items: { type: 'categories', categories: ['a', 'b'] } },
+      },
+    },
+    'toxicity',
+  );
+  const reply = (result: unknown, rationale = 'r') => JSON.stringify({ rationale, result });
+  const valid = { category: 'insult', severity: 'low', score: 0.5, flagged: true, group: 'x', kinds: ['a'] };
+
+  it('asks for every field, required and nothing else, in the order declared (OpenAI strict mode)', () => {
+    expect(toxicity.schema).toEqual({
+      type: 'object',
+      properties: {
+        rationale: expect.objectContaining({ type: 'string' }),
+        result: {
+          type: 'object',
+          properties: {
+            category: { type: 'string', enum: ['none', 'insult', 'threat'] },
+            severity: { type: 'string', enum: ['none', 'low', 'high'] },
+            score: { type: 'number', minimum: 0, maximum: 1 },
+            flagged: { type: 'boolean' },
+            group: { type: 'string' },
+            // a list of categories holds each at most once, which also bounds grammar-constrained decoding
+            kinds: { type: 'array', items: { type: 'string', enum: ['a', 'b'] }, maxItems: 2 },
+          },
+          required: ['category', 'severity', 'score', 'flagged', 'group', 'kinds'],
+          additionalProperties: false,
+        },
+      },
+      required: ['rationale', 'result'],
+      additionalProperties: false,
+    });
+    expect(
+      Object.keys((toxicity.schema.properties as { result: { properties: object } }).result.properties),
+    ).toEqual(['category', 'severity', 'score', 'flagged', 'group', 'kinds']);
+  });
+
+  it('describes the fields for prompts that spell out the result', () => {
+    expect(toxicity.resultHint).toBe(
+      'an object with exactly these keys: "category" (exactly one of "none", "insult", "threat"); ' +
+        '"severity" (exactly one of "none", "low", "high"); "score" (a number from 0 to 1); ' +
+        '"flagged" (true or false); "group" (a short string); ' +
+        '"kinds" (a list of at most 2 items, possibly empty, each item exactly one of "a", "b")',
+    );
+  });
+
+  it('accepts a valid reply: the value is the object of declared fields', () => {
+    expect(toxicity.parse(reply(valid))).toEqual({ ok: true, verdict: { value: valid, rationale: 'r' } });
+    expect(toxicity.parse(reply({ ...valid, kinds: [] })).ok).toBe(true);
+  });
+
+  it('rejects a missing field, a wrong enum value or a wrong type, naming the field', () => {
+    const { severity: _, ...noSeverity } = valid;
+    expect(toxicity.parse(reply(noSeverity))).toEqual({
+      ok: false,
+      problem: expect.stringMatching(/result must have required property 'severity'/),
+    });
+    expect(toxicity.parse(reply({ ...valid, category: 'rude' }))).toEqual({
+      ok: false,
+      problem: expect.stringContaining(
+        'result.category must be equal to one of the allowed values ("none", "insult", "threat")',
+      ),
+    });
+    expect(toxicity.parse(reply({ ...valid, score: 2 })).ok).toBe(false);
+    expect(toxicity.parse(reply({ ...valid, flagged: 'true' })).ok).toBe(false);
+    expect(toxicity.parse(reply({ ...valid, kinds: ['c'] })).ok).toBe(false);
+    expect(toxicity.parse(reply({ ...valid, kinds: 'a' })).ok).toBe(false);
+    expect(toxicity.parse(reply('insult')).ok).toBe(false);
+  });
+
+  it('ignores extra keys inside the result, as at the top level, and drops them from the value', () => {
+    expect(
+      toxicity.parse(JSON.stringify({ rationale: 'r', result: { ...valid, extra: 1 }, note: 'n' })),
+    ).toEqual({
+      ok: true,
+      verdict: { value: valid, rationale: 'r' },
+    });
+  });
+
+  it('is a verdict type prompt files and value_type accept; a field name or an empty object is checked', () => {
+    expect(verdictTypeSchema.safeParse({ type: 'object', fields: { ok: { type: 'boolean' } } }).success).toBe(
+      true,
+    );
+    expect(verdictTypeSchema.safeParse({ type: 'object', fields: {} }).success).toBe(false);
+    expect(
+      verdictTypeSchema.safeParse({ type: 'object', fields: { 'a b': { type: 'boolean' } } }).success,
+    ).toBe(false);
+    // no nesting: a field is a single value or a list of single values
+    expect(
+      verdictTypeSchema.safeParse({
+        type: 'object',
+        fields: { inner: { type: 'object', fields: { ok: { type: 'boolean' } } } },
+      }).success,
+    ).toBe(false);
+    expect(
+      verdictTypeSchema.safeParse({ type: 'object', fields: { ok: { type: 'boolean', extra: 1 } } }).success,
+    ).toBe(false);
+  });
+
+  it('takes the majority of whole objects over samples, whatever the key order of each reply', () => {
+    const verdicts = [
+      JSON.stringify({ rationale: 'first', result: { ...valid, category: 'threat' } }),
+      JSON.stringify({ rationale: 'second', result: valid }),
+      JSON.stringify({
+        rationale: 'third',
+        result: Object.fromEntries(Object.entries(valid).reverse()),
+      }),
+    ].map((text) => {
+      const parsed = toxicity.parse(text);
+      if (!parsed.ok) throw new Error(parsed.problem);
+      return parsed.verdict;
+    });
+    const combined = combine(verdicts, toxicity);
+    expect(combined.value).toEqual(valid);
+    expect(combined.rationale).toBe('second');
+    expect(combined.agreement).toBeCloseTo(2 / 3);
+    // values are compared as canonical JSON, so key order alone never splits a vote
+    const raw = [
+      { a: 2, b: 2 },
+      { a: 1, b: 2 },
+      { b: 2, a: 1 },
+    ].map((value) => ({ value, rationale: '' }));
+    expect(combine(raw, toxicity).value).toEqual({ a: 1, b: 2 });
+  });
+});
+
 describe('toGrammarSchema', () => {
   it('keeps structure and enums, drops numeric ranges, caps free strings', () => {
     const spec = createVerdictSpec({ type: 'number', min: 0, max: 10 }, 'n');
@@ -86,6 +222,39 @@ describe('toGrammarSchema', () => {
     });
     expect(toGrammarSchema(createVerdictSpec(YES_NO, 'c').schema)).toMatchObject({
       properties: { result: { type: 'string', enum: ['yes', 'no'] } },
+    });
+  });
+
+  it("keeps an object verdict's fields, enums and list bound for the grammar", () => {
+    const spec = createVerdictSpec(
+      {
+        type: 'object',
+        fields: {
+          leaked: { type: 'boolean' },
+          entities: {
+            type: 'array',
+            items: { type: 'categories', categories: ['person_name', 'street_address'] },
+          },
+        },
+      },
+      'pii',
+    );
+    expect(toGrammarSchema(spec.schema)).toMatchObject({
+      properties: {
+        result: {
+          type: 'object',
+          required: ['leaked', 'entities'],
+          properties: {
+            leaked: { type: 'boolean' },
+            entities: {
+              type: 'array',
+              items: { type: 'string', enum: ['person_name', 'street_address'] },
+              maxItems: 2,
+            },
+          },
+          additionalProperties: false,
+        },
+      },
     });
   });
 });

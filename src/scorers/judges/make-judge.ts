@@ -16,7 +16,8 @@ import {
 
 /**
  * A custom judge's value type: `boolean`, `string`, `number`, `integer`, `yes_no`, a list of categories
- * (`[good, ok, bad]`), or `{type: number, min: 1, max: 5}` for a range.
+ * (`[good, ok, bad]`), `{type: number, min: 1, max: 5}` for a range, or `{type: object, fields: {…}}`
+ * for a verdict of several named fields (the value is then a JSON object).
  */
 export const valueTypeSchema = z.union([
   z.enum(['boolean', 'string', 'number', 'integer', 'yes_no']),
@@ -37,7 +38,7 @@ export const makeJudgeOptionsSchema = z
     value_type: valueTypeSchema
       .default('string')
       .describe(
-        'boolean | string | number | integer | yes_no | [categories] | {type: number, min, max}; default string, as MLflow',
+        'boolean | string | number | integer | yes_no | [categories] | {type: number, min, max} | {type: object, fields}; default string, as MLflow',
       ),
     description: z.string().optional().describe('What the judge measures (documentation only)'),
     ...judgeOptionsShape,
