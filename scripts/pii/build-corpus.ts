@@ -790,6 +790,136 @@ const plain = [
 ];
 for (const text of plain) add('neg', text);
 
+// ===================================================================================== held-out
+// Written after the detectors existed (ids `h-…`), in contexts their rules were not drawn from; the
+// first run's numbers on this part are in docs/metrics-pii.md. Labels follow the same policy as above.
+
+add('h-email', 'Contact us at info@example.com.', [['email', 'info@example.com']]);
+add('h-email', '<a href="mailto:sales@example.com">Sales</a>', [['email', 'sales@example.com']]);
+add('h-email', 'username: m.chen@example.com, password: (not shown)', [['email', 'm.chen@example.com']]);
+add('h-email', "emails = ['a.b@example.com', 'c.d@example.org']", [
+  ['email', 'a.b@example.com'],
+  ['email', 'c.d@example.org'],
+]);
+add('h-email', 'Escribe a josé@example.com para más información.', [['email', 'josé@example.com']]);
+add('h-email', 'Reply to the thread (owner: tk-ops@corp.example.net).', [
+  ['email', 'tk-ops@corp.example.net'],
+]);
+add('h-email-neg', "The address 'example@example' has no domain suffix.");
+add('h-email-neg', 'Tag @example_user and use #launch in the post.');
+add('h-email-neg', 'The decorator @app.route("/") maps the URL.');
+
+add('h-phone', 'Call us: +1 (800) 555-0123 (toll-free)', [['phone', '+1 (800) 555-0123']]);
+add('h-phone', 'Phone +44 (0) 20 7946 0123', [['phone', '+44 (0) 20 7946 0123']]);
+add('h-phone', 'Tel. 0049 30 23125876', [['phone', '0049 30 23125876']]);
+add('h-phone', 'Mobile: 07911 123456', [['phone', '07911 123456']], 'GB');
+add('h-phone', 'Tokyo HQ +81-3-1234-5678', [['phone', '+81-3-1234-5678']]);
+add('h-phone', 'Shanghai office +86 21 6123 4567', [['phone', '+86 21 6123 4567']]);
+add('h-phone', 'Call +1 212-555-0198 ext. 204', [['phone', '+1 212-555-0198']]);
+add('h-phone', "My number's 646 555 0177, text anytime", [['phone', '646 555 0177']]);
+add('h-phone', 'Customer phone: (718) 555-0101; alt: 718-555-0102', [
+  ['phone', '(718) 555-0101'],
+  ['phone', '718-555-0102'],
+]);
+add('h-phone', 'Support hotline (Spain): +34 91 123 45 67', [['phone', '+34 91 123 45 67']]);
+add('h-phone-neg', 'Order #A-2125550188 is delayed.');
+add('h-phone-neg', 'The study ran from 1998-2004 and 2010-2015.');
+add('h-phone-neg', 'Dimensions: 212 x 555 x 142 mm.');
+add('h-phone-neg', 'Call 911 or 112 in an emergency.');
+add('h-phone-neg', 'Tracking ID: 7489 2210 0045 1173');
+add('h-phone-neg', 'Version 2.12.555.0142 of the driver');
+add('h-phone-neg', 'Pages 212-255 cover the appendix.');
+
+add('h-card', 'Visa: 4000 0000 0000 0002', [['credit_card', '4000 0000 0000 0002']]);
+add('h-card', 'MC 5454 5454 5454 5454 exp 10/28', [['credit_card', '5454 5454 5454 5454']]);
+add('h-card', 'Amex: 3400 000000 00009', [['credit_card', '3400 000000 00009']]);
+add('h-card', 'cc=4111111111111111&exp=1229', [['credit_card', '4111111111111111']]);
+add('h-card', 'card: 4111 1111 1111 1111 exp 01/30 cvv 737', [['credit_card', '4111 1111 1111 1111']]);
+add('h-card', 'Card 4111.1111.1111.1111 was saved.', [['credit_card', '4111.1111.1111.1111']]);
+add('h-card-neg', 'Account number 12345678901234 is internal.');
+add('h-card-neg', 'Card number format: XXXX XXXX XXXX XXXX');
+add('h-card-neg', 'Truncated: 4111 1111 1111');
+
+add('h-iban', 'IBAN DE89 3704 0044 0532 0130 00', [['iban', 'DE89 3704 0044 0532 0130 00']]);
+add('h-iban', 'Pay to GB29 NWBK 6016 1331 9268 19 by Friday.', [['iban', 'GB29 NWBK 6016 1331 9268 19']]);
+add('h-iban', 'iban: nl91abna0417164300', [['iban', 'nl91abna0417164300']]);
+add('h-iban', 'Swiss account CH93 0076 2011 6238 5295 7.', [['iban', 'CH93 0076 2011 6238 5295 7']]);
+add('h-iban-neg', 'Placeholder IBAN DE00 0000 0000 0000 0000 00');
+
+add('h-ssn', 'SSN: 123 45 6788', [['us_ssn', '123 45 6788']]);
+add('h-ssn', 'Social Security Number (SSN): 449-21-7733', [['us_ssn', '449-21-7733']]);
+add('h-ssn-neg', 'SSN ending in 6789 on file.');
+add('h-ssn-neg', 'SSN: xxx-xx-1234');
+add('h-ssn-neg', 'EIN 12-3456789 belongs to the company.');
+add('h-ssn-neg', 'ITIN 912-78-1234 was issued for tax filing.');
+
+add('h-ip', 'Server: 203.0.113.42:8443', [['ip_address', '203.0.113.42']]);
+add('h-ip', 'ping -c 3 198.51.100.99', [['ip_address', '198.51.100.99']]);
+add('h-ip', 'nameserver 2001:db8:4860::8888', [['ip_address', '2001:db8:4860::8888']]);
+add('h-ip', 'Docker bridge: 172.17.0.1', [['ip_address', '172.17.0.1']]);
+add('h-ip', '1.1.1.1 is a public DNS resolver.', [['ip_address', '1.1.1.1']]);
+add('h-ip-neg', 'The IPv6 loopback is ::1.');
+add('h-ip-neg', 'Subnet mask 255.255.255.0 for a /24.');
+add('h-ip-neg', 'The IP 10.0.0.256 is invalid.');
+add('h-ip-neg', 'The version string 2.0.0.1 is in the header.');
+add('h-ip-neg', 'Firmware v.4.1.2.9 fixes the bug.');
+
+{
+  const aws3 = `AKIA${pick(`${UPPER}234567`, 16)}`;
+  add('h-secret', `AWS key: ${aws3}`, [['secret', aws3]]);
+  const ghp3 = `ghp_${token(ALNUM, 36)}`;
+  add('h-secret', `export GITHUB_TOKEN=${ghp3}`, [['secret', ghp3]]);
+  const google = `ya29.${token(`${ALNUM}-_`, 60)}`;
+  add('h-secret', `Authorization: Bearer ${google}`, [['secret', google]]);
+  const hex = pick('0123456789abcdef', 32);
+  add('h-secret', `authorization: bearer ${hex}`, [['secret', hex]]);
+  const proj = `sk-proj-${token(`${ALNUM}-_`, 100)}`;
+  add('h-secret', `{"openai": {"api_key": "${proj}"}}`, [['secret', proj]]);
+  const ant = `sk-ant-api03-${token(`${ALNUM}-_`, 93)}AA`;
+  add('h-secret', `ANTHROPIC_API_KEY=${ant}`, [['secret', ant]]);
+  const enc = `-----BEGIN ENCRYPTED PRIVATE KEY-----\n${Array.from({ length: 3 }, () => pick(`${ALNUM}+/`, 64)).join('\n')}\n-----END ENCRYPTED PRIVATE KEY-----`;
+  add('h-secret', `Key (encrypted):\n${enc}`, [['secret', enc]]);
+  const pgp = `-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n${Array.from({ length: 3 }, () => pick(`${ALNUM}+/`, 64)).join('\n')}\n-----END PGP PRIVATE KEY BLOCK-----`;
+  add('h-secret', pgp, [['secret', pgp]]);
+  const awsId = `AKIA${pick(`${UPPER}234567`, 16)}`;
+  const awsKey = pick(`${ALNUM}/+`, 40);
+  add(
+    'h-secret',
+    `s3 = boto3.client("s3", aws_access_key_id="${awsId}", aws_secret_access_key="${awsKey}")`,
+    [
+      ['secret', awsId],
+      ['secret', awsKey],
+    ],
+  );
+}
+add('h-secret-neg', 'The JWT header eyJhbGciOiJIUzI1NiJ9 alone is not a token.');
+add('h-secret-neg', 'Keys like sk-1234 are too short to be real.');
+add('h-secret-neg', 'Set GITHUB_TOKEN=ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX in CI.');
+add('h-secret-neg', 'aws_access_key_id = AKIAXXXXXXXXXXXXXXXX');
+add('h-secret-neg', 'The token type is "bearer" and it expires in 3600 s.');
+
+add(
+  'h-mixed',
+  "Sure! Here's the customer record:\n- Name: Dana Lee\n- Email: dana.lee@example.com\n- Phone: (415) 555-0134\n- Card: **** **** **** 1881",
+  [
+    ['email', 'dana.lee@example.com'],
+    ['phone', '(415) 555-0134'],
+  ],
+);
+add('h-mixed', "I'm sorry, I can't share the SSN or card number for that account.");
+add('h-mixed', '{"contact": {"email": "x@example.org", "phone": "+1 202 555 0147"}, "ip": "203.0.113.8"}', [
+  ['email', 'x@example.org'],
+  ['phone', '+1 202 555 0147'],
+  ['ip_address', '203.0.113.8'],
+]);
+add('h-mixed', '2024-05-01T12:00:00Z INFO user=42 ip=198.51.100.31 path=/login status=200', [
+  ['ip_address', '198.51.100.31'],
+]);
+add('h-mixed', 'Your appointment is on 05/14/2024 at 3:45 PM in room 212. Reference: 555-0142-A.');
+add('h-mixed', 'Transfer 1,250.00 EUR to IBAN FR76 3000 6000 0112 3456 7890 189, ref. INV-7781.', [
+  ['iban', 'FR76 3000 6000 0112 3456 7890 189'],
+]);
+
 // ===================================================================================== checks
 
 for (const entry of entries) {
@@ -797,7 +927,9 @@ for (const entry of entries) {
     if (!entry.text.includes(value)) throw new Error(`${entry.id}: "${value}" is not in the text`);
     if (type === 'credit_card' && !luhnValid(value.replace(/\D/g, ''))) throw new Error(`${entry.id}: Luhn`);
     if (type === 'iban' && !ibanValid(value)) throw new Error(`${entry.id}: mod-97`);
-    if (type === 'phone' && !isValidPhoneNumber(value, (entry.region ?? 'US') as 'US')) {
+    // 00 is the international prefix of most countries outside North America.
+    const dialled = value.replace(/^00/, '+');
+    if (type === 'phone' && !isValidPhoneNumber(dialled, (entry.region ?? 'US') as 'US')) {
       throw new Error(`${entry.id}: ${value} is not a valid number`);
     }
   }

@@ -53,6 +53,15 @@ export {
   summarizationFaithfulnessDefinition,
 } from './judges/summarization-faithfulness.js';
 export { moduleScorerDefinition } from './module-scorer.js';
+export {
+  type DetectPiiOptions,
+  detectPii,
+  type PiiEntityType,
+  type PiiLeakageOptions,
+  type PiiSpan,
+  piiLeakage,
+  piiLeakageDefinition,
+} from './safety/pii-leakage.js';
 export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';
 export { type BleuScorerOptions, bleu, bleuDefinition } from './translation/bleu.js';
 export { type ChrfScorerOptions, chrf, chrfDefinition } from './translation/chrf.js';

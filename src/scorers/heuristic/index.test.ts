@@ -68,6 +68,7 @@ describe('heuristicScorerDefinitions', () => {
       'length',
       'levenshtein',
       'pass_at_k',
+      'pii_leakage',
       'regex',
       'rouge',
       'token_count',
