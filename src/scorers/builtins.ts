@@ -60,6 +60,15 @@ export {
 export { Toxicity, type ToxicityOptions, toxicityDefinition } from './judges/toxicity.js';
 export { moduleScorerDefinition } from './module-scorer.js';
 export { type ProfanityOptions, profanity, profanityDefinition } from './safety/profanity.js';
+export {
+  type DetectPiiOptions,
+  detectPii,
+  type PiiEntityType,
+  type PiiLeakageOptions,
+  type PiiSpan,
+  piiLeakage,
+  piiLeakageDefinition,
+} from './safety/pii-leakage.js';
 export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';
 export { type BleuScorerOptions, bleu, bleuDefinition } from './translation/bleu.js';
 export { type ChrfScorerOptions, chrf, chrfDefinition } from './translation/chrf.js';

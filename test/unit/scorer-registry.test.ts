@@ -36,7 +36,7 @@ describe('the scorer registry', () => {
   it('holds every built-in scorer once, code and judges alike', () => {
     const types = builtinScorerDefinitions.map((definition) => definition.type);
     expect(new Set(types).size).toBe(types.length);
-    expect(types).toHaveLength(36);
+    expect(types).toHaveLength(40);
     expect(allScorerDefinitions()).toEqual(builtinScorerDefinitions);
     // the folder views partition the registry; neither keeps a list of its own
     expect(

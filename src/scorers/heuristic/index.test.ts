@@ -69,6 +69,7 @@ describe('heuristicScorerDefinitions', () => {
       'levenshtein',
       'pass_at_k',
       'profanity',
+      'pii_leakage',
       'regex',
       'rouge',
       'token_count',
