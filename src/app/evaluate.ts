@@ -104,10 +104,34 @@ export interface EvaluateResult {
 }
 
 /**
+ * What judgeflow's own commands add to a library run (`judgeflow agreement`); not part of `evaluate()`'s
+ * public options.
+ */
+export interface EvaluateExtras {
+  /**
+   * Sinks that compute over the whole run, called after results.jsonl and before MLflow: the metrics
+   * they patch into the summary (`SinkReport.summaryPatch`) reach the MLflow run and summary.json.
+   */
+  derivedSinks?: readonly Sink[];
+  /** More MLflow run tags. */
+  mlflowTags?: Record<string, string>;
+  /** Files of the output folder (written by a derived sink) to log as table artifacts of the MLflow run. */
+  mlflowTables?: readonly string[];
+}
+
+/**
  * Evaluates a dataset like `mlflow.genai.evaluate()`: every row through the model under test (unless it
  * has outputs), every scorer on every row, aggregate metrics, results in files (and MLflow).
  */
 export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult> {
+  return evaluateWith(options, {});
+}
+
+/** `evaluate()` with what judgeflow's own commands add (see `EvaluateExtras`). */
+export async function evaluateWith(
+  options: EvaluateOptions,
+  extras: EvaluateExtras,
+): Promise<EvaluateResult> {
   const env = readEnv(options.env ?? process.env);
   const cwd = process.cwd();
   const source: DatasetSource =
@@ -229,9 +253,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvaluateResult
               ...(typeof options.mlflow === 'object' && options.mlflow.batchWriter !== undefined
                 ? { batchWriter: options.mlflow.batchWriter }
                 : {}),
+              ...(extras.mlflowTags !== undefined ? { tags: extras.mlflowTags } : {}),
+              ...(extras.mlflowTables !== undefined ? { tables: extras.mlflowTables } : {}),
             },
           }
         : {}),
+      ...(extras.derivedSinks !== undefined ? { derived: extras.derivedSinks } : {}),
       extra: userSinks,
     });
     const outcome = await runEvaluation({

@@ -6,16 +6,22 @@ import type { MlflowSinkOptions } from '../sinks/mlflow/sink.js';
 /**
  * The sinks of a run, in the order the runner calls them: results.jsonl first (the MLflow sink reads
  * it at the end for the results table and artifacts, and `judgeflow mlflow sync` recovers a dead run
- * from it), then MLflow when the run logs there, then the caller's own sinks — last, so their
- * `finish` sees the summary with the sections the built-in sinks patched in (the MLflow run's URL).
+ * from it), then the app's own derived sinks, then MLflow when the run logs there, then the caller's
+ * own sinks — last, so their `finish` sees the summary with the sections the built-in sinks patched
+ * in (the MLflow run's URL).
  */
 export async function runSinks(options: {
   /** The MLflow sink's options, when the run logs to MLflow. */
   mlflow?: MlflowSinkOptions;
+  /**
+   * Sinks that compute something over the whole run (`judgeflow agreement`'s kappa): before MLflow,
+   * so the metrics they patch into the summary and the files they leave reach the MLflow run.
+   */
+  derived?: readonly Sink[];
   /** A library user's sinks (`evaluate({sinks})`). */
   extra?: readonly Sink[];
 }): Promise<Sink[]> {
-  const sinks: Sink[] = [createResultsJsonlSink()];
+  const sinks: Sink[] = [createResultsJsonlSink(), ...(options.derived ?? [])];
   if (options.mlflow !== undefined) {
     // MLflow code is loaded only by runs that log there (a files-only run starts faster).
     const { createMlflowSink } = await import('../sinks/mlflow/sink.js');

@@ -10,9 +10,12 @@ import { isTraced, type PolicyRow, type TracePolicy } from './trace-policy.js';
 export const RESULTS_TABLE_ARTIFACT = 'eval_results_table.json';
 export const LOGGED_ARTIFACTS_TAG = 'mlflow.loggedArtifacts';
 
-/** The `mlflow.loggedArtifacts` tag value `mlflow.log_table` sets for this table (Python's text). */
-export function loggedArtifactsTag(): string {
-  return pythonJsonDumps([{ path: RESULTS_TABLE_ARTIFACT, type: 'table' }]);
+/**
+ * The `mlflow.loggedArtifacts` tag value `mlflow.log_table` leaves after logging these tables (Python's
+ * text); by default the results table alone.
+ */
+export function loggedArtifactsTag(tables: readonly string[] = [RESULTS_TABLE_ARTIFACT]): string {
+  return pythonJsonDumps(tables.map((table) => ({ path: table, type: 'table' })));
 }
 
 /** The fixed columns, then `<feedback>/value`, `<feedback>/rationale`, `<feedback>/error` per name. */

@@ -49,6 +49,8 @@ export function runFinishState(options: {
   now: number;
   /** The results table was written to the output folder. */
   table: boolean;
+  /** More tables in the output folder (`mlflow.log_table` layout), uploaded when they exist. */
+  tables?: readonly string[];
 }): NonNullable<SpoolState['finish']> {
   const { info, summary } = options;
   const metrics = Object.entries({ ...summary.metrics, ...usageMetrics(summary) })
@@ -76,6 +78,7 @@ export function runFinishState(options: {
         ? [{ path: 'results.jsonl', file: 'results.jsonl' }]
         : []),
       ...(options.table ? [{ path: RESULTS_TABLE_ARTIFACT, file: RESULTS_TABLE_ARTIFACT, table: true }] : []),
+      ...(options.tables ?? []).map((table) => ({ path: table, file: table, table: true })),
       { path: 'summary.json', text: options.summaryText },
     ],
   };

@@ -306,7 +306,7 @@ export class RunWriter {
       await this.client.logInputs({ runId, datasets: [{ dataset: finish.dataset }] });
     }
     const artifactUri = this.state.artifact_uri ?? run.info.artifact_uri ?? '';
-    let table = false;
+    const tables: string[] = [];
     for (const artifact of finish.artifacts) {
       if ('text' in artifact) {
         await this.client.uploadArtifact({
@@ -324,11 +324,11 @@ export class RunWriter {
           body: () => createReadStream(file),
           contentType: contentType(artifact.path),
         });
-        if (artifact.table === true) table = true;
+        if (artifact.table === true) tables.push(artifact.path);
       }
     }
     // What `mlflow.log_table` records: the UI and `mlflow.load_table` find tables through this tag.
-    if (table) await this.client.setTag(runId, LOGGED_ARTIFACTS_TAG, loggedArtifactsTag());
+    if (tables.length > 0) await this.client.setTag(runId, LOGGED_ARTIFACTS_TAG, loggedArtifactsTag(tables));
     await this.client.updateRun({ runId, status: finish.status, endTime: finish.end_time });
   }
 }

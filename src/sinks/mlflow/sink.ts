@@ -46,6 +46,12 @@ export interface MlflowSinkOptions extends RunIdentityOptions {
   retryIntervalMs?: number;
   /** Progress and outage messages (stderr in the CLI). */
   log?: (message: string) => void;
+  /**
+   * More table artifacts: files of the output folder in `mlflow.log_table`'s layout, written by the
+   * time the sink finishes (e.g. by a sink before this one), uploaded with the run's other artifacts
+   * and listed in `mlflow.loggedArtifacts` beside the results table.
+   */
+  tables?: readonly string[];
   /** Clock (tests). */
   now?: () => number;
 }
@@ -191,6 +197,7 @@ class MlflowSink implements Sink {
       schema: this.#schema,
       now: this.#now(),
       table: table !== undefined,
+      ...(this.#options.tables !== undefined ? { tables: this.#options.tables } : {}),
     });
     if (delivery.online && wait) {
       try {
