@@ -59,7 +59,6 @@ export {
 } from './judges/summarization-faithfulness.js';
 export { Toxicity, type ToxicityOptions, toxicityDefinition } from './judges/toxicity.js';
 export { moduleScorerDefinition } from './module-scorer.js';
-export { type ProfanityOptions, profanity, profanityDefinition } from './safety/profanity.js';
 export {
   type DetectPiiOptions,
   detectPii,
@@ -69,6 +68,7 @@ export {
   piiLeakage,
   piiLeakageDefinition,
 } from './safety/pii-leakage.js';
+export { type ProfanityOptions, profanity, profanityDefinition } from './safety/profanity.js';
 export { type RougeOptions, rouge, rougeDefinition } from './summarization/rouge.js';
 export { type BleuScorerOptions, bleu, bleuDefinition } from './translation/bleu.js';
 export { type ChrfScorerOptions, chrf, chrfDefinition } from './translation/chrf.js';
