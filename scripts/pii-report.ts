@@ -1,7 +1,7 @@
 import { evaluateCorpus, readCorpus, reportTable } from './pii/evaluate-corpus.js';
 
 // `npm run pii:report`: precision and recall of pii_leakage's detectors on data/pii/corpus.jsonl, per
-// entity type, as the Markdown table docs/metrics-pii.md quotes; then every mismatch.
+// entity type, as the Markdown table docs/metrics.md quotes; then every mismatch.
 
 const report = evaluateCorpus(readCorpus());
 console.log(`${report.strings} strings in data/pii/corpus.jsonl\n`);

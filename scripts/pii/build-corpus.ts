@@ -13,7 +13,7 @@
 // documentation IP ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32), payment
 // processors' public test card numbers, tokens of random characters.
 //
-// Label policy (the same rules docs/metrics-pii.md states):
+// Label policy (the same rules docs/metrics.md states):
 // - ip_address: any valid IPv4/IPv6 address except loopback, unspecified and broadcast (127.0.0.0/8,
 //   0.0.0.0, 255.255.255.255, ::1, ::), which identify no one; dotted numbers in version, build or section contexts are not addresses.
 // - phone: a number valid in its numbering plan, written as a phone number (formatted, or with +, or next
@@ -792,7 +792,7 @@ for (const text of plain) add('neg', text);
 
 // ===================================================================================== held-out
 // Written after the detectors existed (ids `h-…`), in contexts their rules were not drawn from; the
-// first run's numbers on this part are in docs/metrics-pii.md. Labels follow the same policy as above.
+// first run's numbers on this part are in docs/metrics.md. Labels follow the same policy as above.
 
 add('h-email', 'Contact us at info@example.com.', [['email', 'info@example.com']]);
 add('h-email', '<a href="mailto:sales@example.com">Sales</a>', [['email', 'sales@example.com']]);

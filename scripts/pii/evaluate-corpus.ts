@@ -110,7 +110,7 @@ export function evaluateCorpus(entries: readonly CorpusEntry[]): CorpusReport {
   };
 }
 
-/** The report as a Markdown table (the one docs/metrics-pii.md quotes). */
+/** The report as a Markdown table (the one docs/metrics.md quotes). */
 export function reportTable(report: CorpusReport): string {
   const row = (name: string, s: TypeScore): string =>
     `| ${name} | ${s.truePositives + s.falseNegatives} | ${s.truePositives} | ${s.falsePositives} | ${s.falseNegatives} | ${s.precision.toFixed(3)} | ${s.recall.toFixed(3)} |`;

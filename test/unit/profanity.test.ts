@@ -86,7 +86,7 @@ describe('profanity', () => {
     expect((await scoreOne(scorer, 'Thanks!')).rationale).toBe('no profanity found in the outputs');
   });
 
-  it('flags the false positives documented in docs/metrics-hallu.md, which the whitelist clears', async () => {
+  it('flags the false positives documented in docs/metrics.md, which the whitelist clears', async () => {
     // Documented limits: a word list cannot tell a bird or a cockpit from an insult.
     const text = 'The pilot left the cockpit to watch a blue tit.';
     expect((await scoreOne(profanity(), text)).metadata?.terms).toBe(JSON.stringify(['c***', 't**']));

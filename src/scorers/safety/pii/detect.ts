@@ -41,7 +41,7 @@ const PRECEDENCE: readonly PiiEntityType[] = [
 
 /**
  * Finds emails, phone numbers, payment card numbers, IBANs, US SSNs, IP addresses and secrets in `text`
- * (the rules: docs/metrics-pii.md). Returns non-overlapping spans in text order.
+ * (the rules: docs/metrics.md). Returns non-overlapping spans in text order.
  */
 export function detectPii(text: string, options: DetectPiiOptions = {}): PiiSpan[] {
   const detectorOptions: DetectorOptions = { defaultRegion: options.defaultRegion ?? 'US' };
