@@ -27,7 +27,9 @@ export const pairwiseScorerConfigSchema = z
       .min(1)
       .optional()
       .describe('What "better" means (default: more correct, complete and helpful, follows instructions)'),
-    judge: modelRefSchema.optional().describe('Judge for the comparison (default: the eval file judge.model)'),
+    judge: modelRefSchema
+      .optional()
+      .describe('Judge for the comparison (default: the eval file judge.model)'),
   })
   .strict();
 export type PairwiseScorerConfig = z.infer<typeof pairwiseScorerConfigSchema>;

@@ -1,4 +1,10 @@
 export {
+  DEFAULT_PAIRWISE_NAME,
+  type PairwiseScorerConfig,
+  pairwiseOptionsFromConfig,
+  pairwiseScorerConfigSchema,
+} from './config.js';
+export {
   DEFAULT_PAIRWISE_CONCURRENCY,
   judgePairs,
   type PairInput,
@@ -7,9 +13,3 @@ export {
 export { DEFAULT_CRITERIA, pairwiseMessages, pairwiseVerdictSpec, referenceText } from './prompt.js';
 export { pairRow, summarize } from './summary.js';
 export type { OrderVerdict, PairVerdict, PairwiseRow, PairwiseSummary } from './types.js';
-export {
-  DEFAULT_PAIRWISE_NAME,
-  type PairwiseScorerConfig,
-  pairwiseOptionsFromConfig,
-  pairwiseScorerConfigSchema,
-} from './config.js';

@@ -5,12 +5,7 @@ import { callJudge } from '../../judges/call-judge.js';
 import { DEFAULT_JUDGE_MAX_TOKENS } from '../../judges/create-judge-resolver.js';
 import type { JudgePrompt } from '../../judges/prompt-file.js';
 import type { VerdictSpec } from '../../judges/verdict.js';
-import {
-  loadPairwisePrompt,
-  type PositionWinner,
-  pairwiseMessages,
-  pairwiseVerdictSpec,
-} from './prompt.js';
+import { loadPairwisePrompt, type PositionWinner, pairwiseMessages, pairwiseVerdictSpec } from './prompt.js';
 import { type OrderOutcome, pairRow, summarize } from './summary.js';
 import type { PairwiseRow, PairwiseSummary } from './types.js';
 
@@ -88,7 +83,8 @@ export async function judgePairs(
     concurrency: Math.max(1, Math.floor(options.concurrency ?? DEFAULT_PAIRWISE_CONCURRENCY)),
     signal,
   });
-  if (signal.aborted) throw new InterruptedError('pairwise judging was interrupted', { cause: signal.reason });
+  if (signal.aborted)
+    throw new InterruptedError('pairwise judging was interrupted', { cause: signal.reason });
   return summarize(
     options.judge.modelUri,
     rows as PairwiseRow[],
