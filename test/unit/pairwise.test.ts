@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   judgePairs,
+  type PairableRow,
   type PairInput,
+  pairRows,
   pairwiseOptionsFromConfig,
   pairwiseScorerConfigSchema,
 } from '../../src/app/pairwise/index.js';
@@ -385,5 +387,37 @@ describe('pairwise in an eval file', () => {
     expect(pairwiseOptionsFromConfig({ type: 'pairwise', name: 'head_to_head' }, judges).name).toBe(
       'head_to_head',
     );
+  });
+});
+
+describe('pairRows', () => {
+  it('pairs two result lists by row id, in A order, and lists what cannot be paired', () => {
+    const row = (id: string, outputs: unknown, extra: Partial<PairableRow> = {}): PairableRow => ({
+      id,
+      inputs: { question: id },
+      outputs,
+      expectations: {},
+      ...extra,
+    });
+    const paired = pairRows(
+      [
+        row('r1', 'a1', { expectations: { expected_response: 'x' } }),
+        row('r2', 'a2'),
+        row('only-a', 'a3'),
+        row('failed', null, { error: { code: 'MODEL_CALL_FAILED', message: 'boom' } }),
+      ],
+      [row('r2', 'b2'), row('r1', 'b1'), row('only-b', 'b4'), row('failed', 'b5')],
+    );
+    expect(paired.pairs).toEqual([
+      {
+        rowId: 'r1',
+        inputs: { question: 'r1' },
+        expectations: { expected_response: 'x' },
+        outputA: 'a1',
+        outputB: 'b1',
+      },
+      { rowId: 'r2', inputs: { question: 'r2' }, outputA: 'a2', outputB: 'b2' },
+    ]);
+    expect(paired).toMatchObject({ onlyInA: ['only-a'], onlyInB: ['only-b'], failed: ['failed'] });
   });
 });

@@ -1,4 +1,4 @@
-import { binomTestTwoSided, wilsonInterval } from './stats.js';
+import { binomTestTwoSided, wilsonInterval } from '../../stats/paired/index.js';
 import type { PairVerdict, PairwiseRow, PairwiseSummary } from './types.js';
 
 /** One order's outcome for one pair, mapped back to A/B, with what the judge literally picked. */
