@@ -12,6 +12,7 @@ import {
 } from '../../src/app/pairwise/index.js';
 import { InterruptedError } from '../../src/core/errors.js';
 import type { JudgeClient, JudgeRequest } from '../../src/core/judge.js';
+import { emptyUsage } from '../../src/core/usage.js';
 import type { JudgeResolver } from '../../src/judges/resolver.js';
 
 /** What the judge saw in one call. */
@@ -191,6 +192,19 @@ describe('judgePairs: two orders, one verdict', () => {
     expect(summary).toMatchObject({ pairs: 1, errors: 1, b_win_rate_ci: [0, 1], sign_test_p_value: 1 });
     expect(summary.position_consistency).toBeNaN();
     expect(summary.b_win_rate).toBeNaN();
+  });
+  it('adds every call, repair and priced cost to the usage it is given', async () => {
+    const { judge } = scriptedJudge((seen) => (seen.first.includes('broken') ? 'nope' : prefersGood(seen)));
+    const usage = emptyUsage();
+    await judgePairs([pair('r1', 'a good answer', 'broken answer'), pair('r2', 'good', 'poor')], {
+      judge,
+      usage,
+      cost: (response) => ({ inputUsd: 0, outputUsd: 0, totalUsd: response.usage.totalTokens / 1000 }),
+    });
+    // r1: 1 call + (1 call + 1 repair); r2: 2 calls
+    expect(usage).toMatchObject({ judgeCalls: 5, judgeRepairs: 1 });
+    expect(usage.judge.inputTokens).toBe(50);
+    expect(usage.judgeCostUsd).toBeCloseTo(0.075, 12);
   });
 });
 

@@ -1,8 +1,10 @@
 import { errorMessage, InterruptedError } from '../../core/errors.js';
-import type { JudgeClient } from '../../core/judge.js';
+import type { JudgeClient, JudgeResponse } from '../../core/judge.js';
+import type { Usage } from '../../core/usage.js';
 import { seededRandom } from '../../datasets/row-sampler.js';
 import { callJudge } from '../../judges/call-judge.js';
 import { DEFAULT_JUDGE_MAX_TOKENS } from '../../judges/create-judge-resolver.js';
+import type { JudgeCost } from '../../judges/prices.js';
 import type { JudgePrompt } from '../../judges/prompt-file.js';
 import type { VerdictSpec } from '../../judges/verdict.js';
 import { loadPairwisePrompt, type PositionWinner, pairwiseMessages, pairwiseVerdictSpec } from './prompt.js';
@@ -34,6 +36,10 @@ export interface PairwiseOptions {
   temperature?: number;
   /** Cap on verdict tokens (default the judges' default, 256). */
   maxTokens?: number;
+  /** Every judge call's tokens, calls, repairs (and cost, with `cost`) are added here. */
+  usage?: Usage;
+  /** Prices one call (a judge resolver's `cost`); unpriced calls add no cost. */
+  cost?: (response: JudgeResponse) => JudgeCost | undefined;
   /** Called as each pair finishes (both orders judged), in completion order. */
   onPair?: (row: PairwiseRow) => void;
 }
@@ -113,6 +119,8 @@ async function judgeOrder(
       maxTokens: context.maxTokens ?? DEFAULT_JUDGE_MAX_TOKENS,
       signal: context.signal,
       spanName: 'judge/pairwise',
+      usage: context.usage,
+      cost: context.cost,
     });
     const picked = verdict.value as PositionWinner;
     return { verdict: mapBack(picked, order), rationale: verdict.rationale, picked };
