@@ -1,10 +1,10 @@
 // The public API of the judgeflow package. Everything importable from 'judgeflow' is listed here.
 
 export {
+  type CompareOptions,
   type Comparison,
   type ComparisonRow,
   type ComparisonSide,
-  type CompareOptions,
   compareRuns,
   type MetricComparison,
   type PairwiseSummary,

@@ -58,11 +58,7 @@ function analyzeOne(
   const side = (values: readonly number[]) => {
     const m = mean(values);
     if (metric.kind !== 'pass_fail') return { mean: m, n };
-    const interval = wilsonInterval(
-      values.filter((v) => v === 1).length,
-      n,
-      options.confidence,
-    );
+    const interval = wilsonInterval(values.filter((v) => v === 1).length, n, options.confidence);
     return { mean: m, n, pass_rate_ci: [interval.low, interval.high] as [number, number] };
   };
   return {

@@ -74,9 +74,7 @@ export async function compareRuns(options: CompareOptions): Promise<Comparison> 
       : undefined;
   try {
     const load = (spec: (typeof specs)[number]) =>
-      spec.kind === 'folder'
-        ? loadFolderSide(spec.path)
-        : loadMlflowSide(client as MlflowClient, spec.runId);
+      spec.kind === 'folder' ? loadFolderSide(spec.path) : loadMlflowSide(client as MlflowClient, spec.runId);
     const [a, b] = [await load(specs[0]), await load(specs[1])];
     distinctLabels(a, b);
     const pairing = pairSides(a, b, {
@@ -125,11 +123,17 @@ export async function compareRuns(options: CompareOptions): Promise<Comparison> 
     if (options.outDir !== undefined) await writeComparison(options.outDir, comparison);
     if (options.mlflow !== undefined && client !== undefined) {
       const linked = (side: LoadedSide) =>
-        side.side.run_id !== undefined && side.trackingUri === client.trackingUri ? side.side.run_id : undefined;
+        side.side.run_id !== undefined && side.trackingUri === client.trackingUri
+          ? side.side.run_id
+          : undefined;
       const linkedA = linked(a);
       const linkedB = linked(b);
       const sideExperimentId =
-        linkedB !== undefined ? b.side.experiment_id : linkedA !== undefined ? a.side.experiment_id : undefined;
+        linkedB !== undefined
+          ? b.side.experiment_id
+          : linkedA !== undefined
+            ? a.side.experiment_id
+            : undefined;
       comparison.mlflow = await logComparisonRun(client, comparison, {
         ...(options.mlflow.experiment !== undefined ? { experiment: options.mlflow.experiment } : {}),
         linkedRunIds: {
@@ -190,7 +194,12 @@ function distinctLabels(a: LoadedSide, b: LoadedSide): void {
   }
 }
 
-function checkSettings(settings: { alpha: number; confidence: number; seed: number; resamples: number }): void {
+function checkSettings(settings: {
+  alpha: number;
+  confidence: number;
+  seed: number;
+  resamples: number;
+}): void {
   if (!(settings.alpha > 0 && settings.alpha < 1))
     throw new ConfigError(`--alpha must be between 0 and 1 (got ${settings.alpha})`, { field: 'alpha' });
   if (!(settings.confidence > 0 && settings.confidence < 1))
@@ -237,7 +246,10 @@ async function runPairwise(
   );
   try {
     const judge = judges.resolve(pairwise.judge, { field: '--judge' });
-    await probeEndpoints(runtime, context.options.signal !== undefined ? { signal: context.options.signal } : {});
+    await probeEndpoints(
+      runtime,
+      context.options.signal !== undefined ? { signal: context.options.signal } : {},
+    );
     context.options.log?.(`pairwise: judging ${pairs.length} pairs in both orders with ${judge.modelUri}`);
     return await judgePairs(pairs, { ...common, judge });
   } finally {

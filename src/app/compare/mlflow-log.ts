@@ -107,7 +107,8 @@ function description(comparison: Comparison, linked: ComparisonRunOptions['linke
   const side = (name: 'A' | 'B', s: Comparison['a'], runId: string | undefined) =>
     `- ${name}: **${s.run_name ?? s.label}**${runId !== undefined ? ` (run \`${runId}\`)` : s.path !== undefined ? ` (${s.path})` : ''}`;
   const verdicts = comparison.metrics.map(
-    (m) => `- ${m.name}: ${m.verdict.replaceAll('_', ' ')} (B − A ${m.diff.toFixed(4)}, Holm p ${m.p_adjusted.toPrecision(3)})`,
+    (m) =>
+      `- ${m.name}: ${m.verdict.replaceAll('_', ' ')} (B − A ${m.diff.toFixed(4)}, Holm p ${m.p_adjusted.toPrecision(3)})`,
   );
   return [
     `judgeflow comparison of B against A over ${comparison.paired_rows} paired rows.`,

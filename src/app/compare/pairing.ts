@@ -80,7 +80,10 @@ export function pairSides(a: LoadedSide, b: LoadedSide, options: PairingOptions 
       const [has, lacks] = inA ? (['A', b] as const) : (['B', a] as const);
       throw new ConfigError(
         `metric "${name}" is only in ${has}: ${has === 'A' ? 'B' : 'A'} (${lacks.side.label}) has no feedback of that name. ` +
-          `Compare the metrics both sides have with --metrics ${list(a.feedbackNames.filter((n) => b.feedbackNames.includes(n)), ',')}`,
+          `Compare the metrics both sides have with --metrics ${list(
+            a.feedbackNames.filter((n) => b.feedbackNames.includes(n)),
+            ',',
+          )}`,
         { field: 'metrics' },
       );
     }
@@ -119,7 +122,9 @@ function checkDatasets(a: LoadedSide, b: LoadedSide, allow: boolean, warnings: s
     const missing = [da.digest === undefined ? 'A' : undefined, db.digest === undefined ? 'B' : undefined]
       .filter(Boolean)
       .join(' and ');
-    warnings.push(`the dataset digest of ${missing} is unknown: rows are paired by id without checking the datasets match`);
+    warnings.push(
+      `the dataset digest of ${missing} is unknown: rows are paired by id without checking the datasets match`,
+    );
     return false;
   }
   if (da.digest === db.digest) return false;

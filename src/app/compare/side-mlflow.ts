@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
-import type { MlflowClient } from '../../sinks/mlflow/client.js';
 import { isNotFound } from '../../sinks/mlflow/client/not-found.js';
+import type { MlflowClient } from '../../sinks/mlflow/client.js';
 import { RESULTS_TABLE_ARTIFACT } from '../../sinks/mlflow/results-table.js';
 import type { Run } from '../../sinks/mlflow/wire.js';
 import type { LoadedSide, SideFeedback, SideRow } from './side-rows.js';
@@ -27,14 +27,19 @@ export async function loadMlflowSide(client: MlflowClient, runId: string): Promi
     run = await client.getRun(runId);
   } catch (error) {
     if (isNotFound(error))
-      throw new ConfigError(`no MLflow run ${runId} on ${client.trackingUri} (check the run id and --tracking-uri)`, {
-        cause: error,
-      });
+      throw new ConfigError(
+        `no MLflow run ${runId} on ${client.trackingUri} (check the run id and --tracking-uri)`,
+        {
+          cause: error,
+        },
+      );
     throw error;
   }
   const artifactUri = run.info.artifact_uri;
   if (artifactUri === undefined)
-    throw new ConfigError(`MLflow run ${runId} has no artifact location: it holds no results table to compare`);
+    throw new ConfigError(
+      `MLflow run ${runId} has no artifact location: it holds no results table to compare`,
+    );
   let text: string;
   try {
     text = await client.downloadArtifact({ artifactUri, path: RESULTS_TABLE_ARTIFACT });
@@ -50,7 +55,9 @@ export async function loadMlflowSide(client: MlflowClient, runId: string): Promi
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${RESULTS_TABLE_ARTIFACT} of MLflow run ${runId} is not valid JSON`, { cause: error });
+    throw new ConfigError(`${RESULTS_TABLE_ARTIFACT} of MLflow run ${runId} is not valid JSON`, {
+      cause: error,
+    });
   }
   const table = tableSchema.safeParse(json);
   if (!table.success)

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { sideSpec } from '../../app/compare/compare-runs.js';
 import {
   COMPARE_DEFAULTS,
   type Comparison,
@@ -10,7 +11,6 @@ import {
   formatComparison,
   LOWER_IS_BETTER,
 } from '../../app/compare/index.js';
-import { sideSpec } from '../../app/compare/compare-runs.js';
 import { EXIT, exitCodesHelp } from '../../app/exit-codes.js';
 import { readEnv } from '../../config/env.js';
 import { ConfigError } from '../../core/errors.js';
@@ -76,7 +76,8 @@ export async function compareCommand(
     }
     // A run-id side is read from MLflow even with --no-mlflow (which only stops the comparison run).
     const needsServer =
-      options.mlflow || [a, b].some((spec, i) => sideSpec(spec, i === 0 ? 'A' : 'B', io.cwd).kind === 'mlflow');
+      options.mlflow ||
+      [a, b].some((spec, i) => sideSpec(spec, i === 0 ? 'A' : 'B', io.cwd).kind === 'mlflow');
     let trackingUri: string | undefined;
     if (needsServer) {
       const { resolveTrackingUri } = await import('../../sinks/mlflow/server.js');
@@ -90,9 +91,7 @@ export async function compareCommand(
     }
     const outDir = path.resolve(io.cwd, options.out ?? defaultCompareOutDir(a, b, io.cwd));
     const judge =
-      options.pairwise === true
-        ? (options.judge ?? defaultJudgeModel(undefined, env))
-        : undefined;
+      options.pairwise === true ? (options.judge ?? defaultJudgeModel(undefined, env)) : undefined;
     if (judge !== undefined) parseJudgeModelRef(judge, { baseDir: io.cwd, field: '--judge' });
     const comparison = await compareRuns({
       a,
@@ -159,7 +158,8 @@ export function worseReasons(comparison: Comparison, names: readonly string[]): 
       `--fail-if-worse names ${unknown.join(', ')}, not among the metrics compared (${compared.join(', ')})`,
       { field: 'failIfWorse' },
     );
-  const watched = names.length > 0 ? comparison.metrics.filter((m) => names.includes(m.name)) : comparison.metrics;
+  const watched =
+    names.length > 0 ? comparison.metrics.filter((m) => names.includes(m.name)) : comparison.metrics;
   return watched
     .filter((m) => m.verdict === 'worse')
     .map(
@@ -181,7 +181,8 @@ function nameList(value: string, previous: string[] | undefined): string[] {
 
 function probability(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new InvalidArgumentError('expected a number between 0 and 1');
+  if (!Number.isFinite(n) || n <= 0 || n >= 1)
+    throw new InvalidArgumentError('expected a number between 0 and 1');
   return n;
 }
 
@@ -199,9 +200,20 @@ export function registerCompareCommand(program: Command, setExitCode: (code: num
       `metrics where lower is better (built in: ${Object.keys(LOWER_IS_BETTER).join(', ')})`,
       nameList,
     )
-    .option('--higher-is-better <names>', 'metrics where higher is better despite the built-in list', nameList)
-    .option('--allow-different-datasets', 'compare runs of different datasets (rows still paired by id): a warning')
-    .option('--alpha <p>', `significance level after Holm's correction (default ${COMPARE_DEFAULTS.alpha})`, probability)
+    .option(
+      '--higher-is-better <names>',
+      'metrics where higher is better despite the built-in list',
+      nameList,
+    )
+    .option(
+      '--allow-different-datasets',
+      'compare runs of different datasets (rows still paired by id): a warning',
+    )
+    .option(
+      '--alpha <p>',
+      `significance level after Holm's correction (default ${COMPARE_DEFAULTS.alpha})`,
+      probability,
+    )
     .option(
       '--confidence <c>',
       `confidence of the bootstrap and Wilson intervals (default ${COMPARE_DEFAULTS.confidence})`,
@@ -221,7 +233,10 @@ export function registerCompareCommand(program: Command, setExitCode: (code: num
         nameList(value, Array.isArray(previous) ? previous : undefined),
     )
     .option('--json', 'print the comparison JSON only')
-    .option('--out <dir>', 'folder for comparison.json (default <a>-vs-<b> beside B, or ./judgeflow-compare/<a>-vs-<b>)')
+    .option(
+      '--out <dir>',
+      'folder for comparison.json (default <a>-vs-<b> beside B, or ./judgeflow-compare/<a>-vs-<b>)',
+    )
     .option('--no-mlflow', 'do not log a comparison run (MLflow run ids are still read from the server)')
     .option('--tracking-uri <uri>', 'MLflow server (default MLFLOW_TRACKING_URI, else the local server)')
     .option(
@@ -229,7 +244,10 @@ export function registerCompareCommand(program: Command, setExitCode: (code: num
       `experiment of the comparison run (default the experiment of B's run, else ${DEFAULT_COMPARE_EXPERIMENT})`,
     )
     .option('--pairwise', "also judge A's and B's outputs side by side (both orders) with an LLM judge")
-    .option('--judge <model-uri>', 'the pairwise judge: local, openai:/gpt-4.1-mini, vllm:/<model>@http://host:8000/v1')
+    .option(
+      '--judge <model-uri>',
+      'the pairwise judge: local, openai:/gpt-4.1-mini, vllm:/<model>@http://host:8000/v1',
+    )
     .option('-c, --concurrency <n>', 'pairwise judge calls in flight (default 4)', positiveInt)
     .option('--criteria <text>', 'what "better" means for the pairwise judge (replaces the default criteria)')
     .addHelpText('after', exitCodesHelp())
