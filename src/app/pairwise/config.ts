@@ -27,21 +27,25 @@ export const pairwiseScorerConfigSchema = z
       .min(1)
       .optional()
       .describe('What "better" means (default: more correct, complete and helpful, follows instructions)'),
-    judge: modelRefSchema.optional().describe('Judge for the comparison (default: the eval file judge.model)'),
+    judge: modelRefSchema
+      .optional()
+      .describe('Judge for the comparison (default: the eval file judge.model)'),
   })
   .strict();
 export type PairwiseScorerConfig = z.infer<typeof pairwiseScorerConfigSchema>;
 
 /**
  * A `pairwise` entry as `judgePairs` options and its name: the entry's judge (else the run's default
- * judge) from the run's resolver, the run's verdict settings, the entry's criteria. `field` names the
+ * judge) from the run's resolver, the run's verdict settings and prices, the entry's criteria. `field` names the
  * entry in errors (`scorers[3].judge`); a bad reference or a missing key throws `ConfigError` here, before
  * any model runs.
  */
 export function pairwiseOptionsFromConfig(
   config: PairwiseScorerConfig,
   judges: JudgeResolver,
-  extra: Pick<PairwiseOptions, 'concurrency' | 'signal' | 'seed' | 'onPair'> & { field?: string } = {},
+  extra: Pick<PairwiseOptions, 'concurrency' | 'signal' | 'seed' | 'onPair' | 'usage'> & {
+    field?: string;
+  } = {},
 ): { name: string; options: PairwiseOptions } {
   const { field, ...rest } = extra;
   const options: PairwiseOptions = {
@@ -51,5 +55,7 @@ export function pairwiseOptionsFromConfig(
     maxTokens: judges.defaults.maxTokens,
   };
   if (config.criteria !== undefined) options.criteria = config.criteria;
+  const cost = judges.cost;
+  if (cost !== undefined) options.cost = (response) => cost.call(judges, options.judge, response);
   return { name: config.name ?? DEFAULT_PAIRWISE_NAME, options };
 }

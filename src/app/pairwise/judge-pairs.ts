@@ -1,16 +1,13 @@
 import { errorMessage, InterruptedError } from '../../core/errors.js';
-import type { JudgeClient } from '../../core/judge.js';
+import type { JudgeClient, JudgeResponse } from '../../core/judge.js';
+import type { Usage } from '../../core/usage.js';
 import { seededRandom } from '../../datasets/row-sampler.js';
 import { callJudge } from '../../judges/call-judge.js';
 import { DEFAULT_JUDGE_MAX_TOKENS } from '../../judges/create-judge-resolver.js';
+import type { JudgeCost } from '../../judges/prices.js';
 import type { JudgePrompt } from '../../judges/prompt-file.js';
 import type { VerdictSpec } from '../../judges/verdict.js';
-import {
-  loadPairwisePrompt,
-  type PositionWinner,
-  pairwiseMessages,
-  pairwiseVerdictSpec,
-} from './prompt.js';
+import { loadPairwisePrompt, type PositionWinner, pairwiseMessages, pairwiseVerdictSpec } from './prompt.js';
 import { type OrderOutcome, pairRow, summarize } from './summary.js';
 import type { PairwiseRow, PairwiseSummary } from './types.js';
 
@@ -39,6 +36,10 @@ export interface PairwiseOptions {
   temperature?: number;
   /** Cap on verdict tokens (default the judges' default, 256). */
   maxTokens?: number;
+  /** Every judge call's tokens, calls, repairs (and cost, with `cost`) are added here. */
+  usage?: Usage;
+  /** Prices one call (a judge resolver's `cost`); unpriced calls add no cost. */
+  cost?: (response: JudgeResponse) => JudgeCost | undefined;
   /** Called as each pair finishes (both orders judged), in completion order. */
   onPair?: (row: PairwiseRow) => void;
 }
@@ -88,7 +89,8 @@ export async function judgePairs(
     concurrency: Math.max(1, Math.floor(options.concurrency ?? DEFAULT_PAIRWISE_CONCURRENCY)),
     signal,
   });
-  if (signal.aborted) throw new InterruptedError('pairwise judging was interrupted', { cause: signal.reason });
+  if (signal.aborted)
+    throw new InterruptedError('pairwise judging was interrupted', { cause: signal.reason });
   return summarize(
     options.judge.modelUri,
     rows as PairwiseRow[],
@@ -117,6 +119,8 @@ async function judgeOrder(
       maxTokens: context.maxTokens ?? DEFAULT_JUDGE_MAX_TOKENS,
       signal: context.signal,
       spanName: 'judge/pairwise',
+      usage: context.usage,
+      cost: context.cost,
     });
     const picked = verdict.value as PositionWinner;
     return { verdict: mapBack(picked, order), rationale: verdict.rationale, picked };

@@ -89,7 +89,8 @@ export function pairwiseMessages(
   criteria: string = DEFAULT_CRITERIA,
 ): ChatMessage[] {
   const reference = referenceText(pair.expectations);
-  const template = reference === undefined ? { ...prompt, user: withoutSection(prompt.user, 'reference') } : prompt;
+  const template =
+    reference === undefined ? { ...prompt, user: withoutSection(prompt.user, 'reference') } : prompt;
   const variables: Record<string, string> = {
     criteria,
     request: inputsText(pair.inputs),
@@ -119,7 +120,8 @@ export function referenceText(expectations: unknown): string | undefined {
     parts.push(`Expected response:\n${typeof response === 'string' ? response : JSON.stringify(response)}`);
   }
   const factList = bulletList(facts);
-  if (factList !== undefined) parts.push(`Expected facts (a correct response states every one):\n${factList}`);
+  if (factList !== undefined)
+    parts.push(`Expected facts (a correct response states every one):\n${factList}`);
   const guidelineList = bulletList(guidelines);
   if (guidelineList !== undefined) parts.push(`Guidelines a response should follow:\n${guidelineList}`);
   const others = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));

@@ -1,9 +1,13 @@
-import { binomTestTwoSided, wilsonInterval } from './stats.js';
+import { binomTestTwoSided, wilsonInterval } from '../../stats/paired/index.js';
 import type { PairVerdict, PairwiseRow, PairwiseSummary } from './types.js';
 
 /** One order's outcome for one pair, mapped back to A/B, with what the judge literally picked. */
 export type OrderOutcome =
-  | { verdict: PairVerdict; rationale: string; /** The position the judge picked. */ picked: '1' | '2' | 'tie' }
+  | {
+      verdict: PairVerdict;
+      rationale: string /** The position the judge picked. */;
+      picked: '1' | '2' | 'tie';
+    }
   | { verdict: 'error'; error: string };
 
 /**
@@ -25,7 +29,8 @@ export function pairRow(rowId: string, ab: OrderOutcome, ba: OrderOutcome): Pair
   if (ba.verdict !== 'error') row.rationale_ba = ba.rationale;
   if (ab.verdict === 'error' || ba.verdict === 'error') {
     row.verdict = 'error';
-    row.error = ab.verdict === 'error' ? `A first: ${ab.error}` : `B first: ${(ba as { error: string }).error}`;
+    row.error =
+      ab.verdict === 'error' ? `A first: ${ab.error}` : `B first: ${(ba as { error: string }).error}`;
     return row;
   }
   row.consistent = ab.verdict === ba.verdict;
