@@ -132,5 +132,20 @@ describe('compare: terminal formatting', () => {
     expect(lines[4]).toBe('       good');
     expect(lines[5]).toBe('    B: {"answer":"x"}');
     expect(lines).toHaveLength(6);
+    const none = formatRegressions(
+      [
+        {
+          row_id: 'r',
+          metric: 'm',
+          inputs: {},
+          a: { outputs: 1, value: true },
+          b: { outputs: 2, value: false },
+        },
+      ],
+      { shown: 0 },
+    );
+    expect(none).toBe(
+      'regressions (rows where B is worse than A): 1 (--show-regressions N lists them, --json has all)',
+    );
   });
 });

@@ -118,9 +118,11 @@ export function formatRegressions(
   const shown = regressions.slice(0, Math.max(0, options.shown));
   const lines = [
     `regressions (rows where B is worse than A): ${regressions.length}` +
-      (shown.length < regressions.length
-        ? `; the first ${shown.length} (--show-regressions N for more, --json for all)`
-        : ''),
+      (shown.length === 0
+        ? ' (--show-regressions N lists them, --json has all)'
+        : shown.length < regressions.length
+          ? `; the first ${shown.length} (--show-regressions N for more, --json for all)`
+          : ''),
   ];
   for (const r of shown) {
     lines.push(`  ${r.row_id}  ${r.metric}: A ${valueText(r.a.value)} → B ${valueText(r.b.value)}`);
