@@ -31,11 +31,16 @@ function reportData(html: string): {
 
 /** The `<tbody>` rows of the row table. */
 function tableRows(html: string): string[] {
-  const body = /<table class="rows" id="rows">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html);
+  const body = /<table class="rows" id="row-table">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html);
   expect(body).not.toBeNull();
   return [...((body as RegExpExecArray)[1] as string).matchAll(/<tr data-index="\d+">[\s\S]*?<\/tr>/g)].map(
     (m) => m[0],
   );
+}
+
+/** The values of the id attributes of the page's tags (attribute values of escaped text hold no `<`). */
+function markupIds(html: string): string[] {
+  return [...html.matchAll(/<[a-z][^<>]*\sid="([^"]*)"/gi)].map((m) => m[1] as string);
 }
 
 function checkSelfContained(html: string): void {
@@ -63,6 +68,10 @@ function checkSelfContained(html: string): void {
   expect(openingTags(html, 'link')).toEqual([]);
   expect(style).not.toMatch(/@import|url\(/);
   expect(openingTags(html, 'iframe')).toEqual([]);
+  // ids are unique (the table script finds its elements by id)
+  const ids = [...markupIds(html)];
+  expect(ids.length).toBeGreaterThan(4);
+  expect(new Set(ids).size).toBe(ids.length);
   expect(markup).not.toMatch(/<[a-z][^<>]*\sstyle=/i);
   expect(markup).not.toMatch(/<[a-z][^<>]*\son[a-z]+=/i);
 }
@@ -112,7 +121,7 @@ describe('the report of a comparison', () => {
     const rows = tableRows(html);
     expect(rows).toHaveLength(comparisonRows);
     const headers =
-      /<table class="rows" id="rows">\s*<thead><tr>([\s\S]*?)<\/tr><\/thead>/.exec(html)?.[1] ?? '';
+      /<table class="rows" id="row-table">\s*<thead><tr>([\s\S]*?)<\/tr><\/thead>/.exec(html)?.[1] ?? '';
     expect([...headers.matchAll(/<th scope="col" aria-sort="none"><button type="button">/g)]).toHaveLength(7);
     expect(headers).toContain('outputs A: baseline &lt;v1&gt;');
     expect(headers).toContain('answer_length (A → B)');

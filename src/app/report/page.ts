@@ -30,8 +30,8 @@ table.rows th, table.rows td { border: 1px solid var(--border); padding: 4px 6px
 table.rows thead th { background: var(--bg-soft); position: sticky; top: 44px; z-index: 1; }
 table.rows th button { all: unset; cursor: pointer; font-weight: 600; }
 table.rows th button:focus-visible { outline: 2px solid #0969da; }
-table.rows th[aria-sort=ascending] button::after { content: " \\25B2"; font-size: 10px; }
-table.rows th[aria-sort=descending] button::after { content: " \\25BC"; font-size: 10px; }
+table.rows th[aria-sort=ascending] button::after { content: " \\25B2" / ""; font-size: 10px; }
+table.rows th[aria-sort=descending] button::after { content: " \\25BC" / ""; font-size: 10px; }
 .cell { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 12em; overflow: auto; min-width: 8em; max-width: 40em; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 .rationale { display: block; color: var(--muted); font-size: 12px; white-space: pre-wrap; max-height: 8em; overflow: auto; max-width: 28em; }
 .value { font-variant-numeric: tabular-nums; }

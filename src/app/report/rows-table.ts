@@ -54,7 +54,7 @@ export function rowsTableHtml(table: RowsTable): string {
 <label>Status <select id="filter-status"><option value="">any status</option>${statusOptions}</select></label>
 <span class="muted"><span id="rows-shown">${table.rows.length}</span> of ${table.rows.length} rows</span>
 </div>
-<table class="rows" id="rows">
+<table class="rows" id="row-table">
 <thead><tr>${head}</tr></thead>
 <tbody>
 ${body}

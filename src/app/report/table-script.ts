@@ -8,7 +8,7 @@
 export const TABLE_SCRIPT = `(function () {
   'use strict';
   var data = JSON.parse(document.getElementById('report-data').textContent);
-  var table = document.getElementById('rows');
+  var table = document.getElementById('row-table');
   if (!table) return;
   var body = table.tBodies[0];
   var rows = Array.prototype.slice.call(body.rows);
