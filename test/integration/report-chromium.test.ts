@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Comparison } from '../../src/app/report/comparison-types.js';
 import { logReportArtifact } from '../../src/app/report/mlflow-artifact.js';
 import { readComparisonFile } from '../../src/app/report/read-input.js';
 import { writeReport } from '../../src/app/report/write-report.js';
+import { reportCommand } from '../../src/cli/commands/report.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
 import { captureIo, noMlflowRun, repoRoot, tempDir } from '../helpers/cli.js';
@@ -59,6 +60,12 @@ async function openReport(file: string): Promise<{
   await page.goto(pathToFileURL(file).href);
   await page.waitForLoadState('load');
   return { page, dialogs, errors, requests };
+}
+
+/** The text a person sees in an element: Playwright's innerText, the rendered text. */
+function shownText(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what the test is about
+  return locator.innerText();
 }
 
 /** The row ids of the table's visible rows, top to bottom. */
@@ -117,15 +124,13 @@ describe.skipIf(!haveBrowser)('the HTML report in Chromium', () => {
 
     // the outputs that hold markup are shown as the text they are
     const scriptRow = page.locator('#row-table tbody tr', { hasText: 'qa-003' });
-    expect(await scriptRow.locator('td').nth(2).innerText()).toBe('<script>alert(1)</script>');
-    expect(await scriptRow.locator('td').nth(3).innerText()).toBe(
+    expect(await shownText(scriptRow.locator('td').nth(2))).toBe('<script>alert(1)</script>');
+    expect(await shownText(scriptRow.locator('td').nth(3))).toBe(
       `Use a "script" element: <script src='x.js'></script> and close it with </script>`,
     );
     await expect.poll(() => page.locator('.regression', { hasText: 'qa-003' }).count()).toBe(3);
     expect(await page.locator('body script').count()).toBe(2);
-    expect(await page.locator('h1').innerText()).toBe(
-      'judgeflow comparison: baseline <v1> vs candidate "v2"',
-    );
+    expect(await shownText(page.locator('h1'))).toBe('judgeflow comparison: baseline <v1> vs candidate "v2"');
 
     // sorting by a metric column orders rows by B − A, then the other way
     const diff = (id: string) => {
@@ -138,7 +143,7 @@ describe.skipIf(!haveBrowser)('the HTML report in Chromium', () => {
     await sortBy(page, 'answer_length (A → B)');
     const descending = [...ids].sort((x, y) => diff(y) - diff(x) || ids.indexOf(x) - ids.indexOf(y));
     expect(await visibleRowIds(page)).toEqual(descending);
-    expect(await page.locator('#row-table thead th[aria-sort=descending]').innerText()).toContain(
+    expect(await shownText(page.locator('#row-table thead th[aria-sort=descending]'))).toContain(
       'answer_length',
     );
     await sortBy(page, 'row');
@@ -147,7 +152,7 @@ describe.skipIf(!haveBrowser)('the HTML report in Chromium', () => {
     // the text filter hides rows that do not contain the text
     await page.locator('#filter-text').fill('jupiter');
     expect(await visibleRowIds(page)).toEqual(['qa-007']);
-    expect(await page.locator('#rows-shown').innerText()).toBe('1');
+    expect(await shownText(page.locator('#rows-shown'))).toBe('1');
     await page.locator('#filter-text').fill('');
     expect(await visibleRowIds(page)).toHaveLength(ids.length);
 
@@ -189,7 +194,7 @@ describe.skipIf(!haveBrowser)('the HTML report in Chromium', () => {
     const failed = results.filter((r) => value(r, 'exact_match') === false).map((r) => r.id);
     expect(failed.length).toBeGreaterThan(0);
     expect(await visibleRowIds(page)).toEqual(failed);
-    expect(await page.locator('#rows-shown').innerText()).toBe(String(failed.length));
+    expect(await shownText(page.locator('#rows-shown'))).toBe(String(failed.length));
     await page.locator('#filter-status').selectOption('');
 
     // lowest similarity first
@@ -233,5 +238,19 @@ describe.skipIf(mlflowUri === undefined)('the report as an MLflow artifact', () 
     } finally {
       await client.close();
     }
+  });
+
+  it('report --mlflow-run with an unknown run id writes the file and exits 2 naming the run', async () => {
+    const dir = await tempDir('report-unknown-run');
+    const out = path.join(dir, 'report.html');
+    const capture = captureIo();
+    const code = await reportCommand(
+      fixture,
+      { out, mlflowRun: '0123456789abcdef0123456789abcdef', trackingUri: mlflowUri },
+      capture.io,
+    );
+    expect(code).toBe(2);
+    expect(capture.stderr()).toContain('--mlflow-run 0123456789abcdef0123456789abcdef: no such run');
+    expect(existsSync(out)).toBe(true);
   });
 });

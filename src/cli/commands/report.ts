@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { readEnv } from '../../config/env.js';
+import { ConfigError, InfrastructureError, MlflowError } from '../../core/errors.js';
 import { reportError } from '../report-error.js';
 import { type CommandIo, processIo, scrubbedIo } from './run.js';
 
@@ -47,7 +48,9 @@ export async function reportCommand(
       const client = new mlflow.MlflowClient({ trackingUri: target.uri, env });
       try {
         const { logReportArtifact } = await import('../../app/report/index.js');
-        const artifact = await logReportArtifact(client, options.mlflowRun, file);
+        const artifact = await logReportArtifact(client, options.mlflowRun, file).catch((error: unknown) => {
+          throw mlflowFailure(error, options.mlflowRun as string, target.uri, file);
+        });
         io.stdout.write(`logged to MLflow run ${options.mlflowRun} as ${artifact}\n`);
       } finally {
         await client.close();
@@ -57,6 +60,30 @@ export async function reportCommand(
   } catch (error) {
     return reportError(error, io.stderr, { env: io.env });
   }
+}
+
+/**
+ * The exit code a failed upload deserves: an unknown run id is the user's input (2), a server that
+ * cannot be reached is infrastructure (5); anything else stays as it is. The file is written either way.
+ */
+function mlflowFailure(error: unknown, runId: string, trackingUri: string, file: string): unknown {
+  if (!(error instanceof MlflowError)) return error;
+  const written = `(the report is written: ${file})`;
+  if (error.errorCode === 'RESOURCE_DOES_NOT_EXIST' || error.status === 404) {
+    return new ConfigError(`--mlflow-run ${runId}: no such run on ${trackingUri} ${written}`, {
+      cause: error,
+    });
+  }
+  if (error.status === undefined) {
+    return new InfrastructureError(
+      `MLflow at ${trackingUri} cannot be reached ${written}: ${error.message}`,
+      {
+        component: 'mlflow',
+        cause: error,
+      },
+    );
+  }
+  return error;
 }
 
 export function registerReportCommand(program: Command, setExitCode: (code: number) => void): void {
