@@ -68,6 +68,10 @@ function checkSelfContained(html: string): void {
   expect(openingTags(html, 'link')).toEqual([]);
   expect(style).not.toMatch(/@import|url\(/);
   expect(openingTags(html, 'iframe')).toEqual([]);
+  // every element the report opens is closed (escaped text holds no raw `<`)
+  for (const tag of ['div', 'table', 'section', 'article', 'tr', 'td', 'svg']) {
+    expect(openingTags(html, tag).length, tag).toBe(html.split(`</${tag}>`).length - 1);
+  }
   // ids are unique (the table script finds its elements by id)
   const ids = [...markupIds(html)];
   expect(ids.length).toBeGreaterThan(4);

@@ -91,7 +91,7 @@ function metricsTable(comparison: Comparison): string {
     )
     .join('');
   const level = Math.round(comparison.confidence * 100);
-  return `<table class="summary"><thead><tr><th>metric</th><th>kind</th><th>pairs</th><th>A mean</th><th>B mean</th><th>B − A [${level}% CI]</th><th>test</th><th>statistic</th><th>p</th><th>p (Holm)</th><th>Cohen's d<sub>z</sub></th><th>B wins / losses / ties</th><th>verdict (α = ${number(comparison.alpha)})</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<div class="scroll"><table class="summary"><thead><tr><th>metric</th><th>kind</th><th>pairs</th><th>A mean</th><th>B mean</th><th>B − A [${level}% CI]</th><th>test</th><th>statistic</th><th>p</th><th>p (Holm)</th><th>Cohen's d<sub>z</sub></th><th>B wins / losses / ties</th><th>verdict (α = ${number(comparison.alpha)})</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function regressionsSection(comparison: Comparison): string {
@@ -145,7 +145,7 @@ function pairwiseSection(comparison: Comparison): string {
       ],
       ['sign test p', formatNumber(p.sign_test_p_value)],
     ])}
-<table class="summary"><thead><tr><th>row</th><th>verdict</th><th>A first</th><th>B first</th><th>consistent</th><th>rationale (A first)</th><th>rationale (B first)</th></tr></thead><tbody>${rows}</tbody></table>`,
+<div class="scroll"><table class="summary"><thead><tr><th>row</th><th>verdict</th><th>A first</th><th>B first</th><th>consistent</th><th>rationale (A first)</th><th>rationale (B first)</th></tr></thead><tbody>${rows}</tbody></table></div>`,
   );
 }
 

@@ -14,6 +14,7 @@ dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px;
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 table { border-collapse: collapse; }
+.scroll { overflow-x: auto; max-width: 100%; }
 table.summary td, table.summary th { border: 1px solid var(--border); padding: 4px 8px; text-align: left; vertical-align: top; }
 table.summary td.number { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 table.summary th { background: var(--bg-soft); }

@@ -84,12 +84,12 @@ ${summary?.mlflow?.url !== undefined ? `<p>${link(summary.mlflow.url, 'Open the 
       ? section(
           'gates',
           'Quality gates',
-          `<table class="summary"><thead><tr><th>gate</th><th>actual</th><th>outcome</th></tr></thead><tbody>${summary.gates
+          `<div class="scroll"><table class="summary"><thead><tr><th>gate</th><th>actual</th><th>outcome</th></tr></thead><tbody>${summary.gates
             .map(
               (gate) =>
                 `<tr><td>${escapeHtml(gate.gate)}</td><td class="number">${gate.actual === null ? '' : escapeHtml(formatNumber(gate.actual))}</td><td class="${gate.passed ? 'status-pass' : 'status-fail'}">${gate.passed ? 'passed' : 'failed'}${gate.detail !== undefined ? ` — ${escapeHtml(gate.detail)}` : ''}</td></tr>`,
             )
-            .join('')}</tbody></table>`,
+            .join('')}</tbody></table></div>`,
         )
       : '';
 
@@ -102,7 +102,7 @@ ${summary?.mlflow?.url !== undefined ? `<p>${link(summary.mlflow.url, 'Open the 
   const metricsSection = section(
     'metrics',
     'Metrics',
-    `<table class="summary"><thead><tr><th>metric</th><th>kind</th><th>values</th><th>errors</th><th>mean</th><th>95% interval</th><th>interval</th></tr></thead><tbody>${metricRows}</tbody></table>
+    `<div class="scroll"><table class="summary"><thead><tr><th>metric</th><th>kind</th><th>values</th><th>errors</th><th>mean</th><th>95% interval</th><th>interval</th></tr></thead><tbody>${metricRows}</tbody></table></div>
 ${charts.means !== undefined ? chart(charts.means, 'Mean of each metric (a pass rate for pass/fail metrics) with its 95% interval; each metric has its own axis.') : ''}`,
   );
 
