@@ -145,6 +145,39 @@ describe('the report of a comparison', () => {
   });
 });
 
+describe('a comparison with nothing to compare', () => {
+  it('renders without charts or regressions, and needs `out` when given in memory', async () => {
+    const { comparison } = await readComparisonFile(fixture);
+    const empty = { ...comparison, metrics: [], regressions: [], rows: [], paired_rows: 0, warnings: [] };
+    delete (empty as { pairwise?: unknown }).pairwise;
+    await expect(writeReport({ comparison: empty })).rejects.toThrow(/`out` is required/);
+    const dir = await tempDir('report-empty-cmp');
+    const html = await readFile(
+      await writeReport({ comparison: empty, out: path.join(dir, 'r.html') }),
+      'utf8',
+    );
+    checkSelfContained(html);
+    expect(html).not.toContain('<svg');
+    expect(html).toContain('No row scored worse on B than on A.');
+    expect(html).not.toContain('<section id="pairwise">');
+    expect(tableRows(html)).toEqual([]);
+  });
+
+  it('draws only the numeric panel of the forest plot when no metric is pass/fail', async () => {
+    const { comparison } = await readComparisonFile(fixture);
+    const numeric = { ...comparison, metrics: comparison.metrics.filter((m) => m.kind === 'numeric') };
+    const dir = await tempDir('report-numeric');
+    const html = await readFile(
+      await writeReport({ comparison: numeric, out: path.join(dir, 'r.html') }),
+      'utf8',
+    );
+    const svgs = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)].map((m) => m[0]);
+    expect(svgs).toHaveLength(2);
+    expect(svgs[1]).toContain('difference in mean');
+    expect(svgs[1]).not.toContain('difference in pass rate');
+  });
+});
+
 describe('the report of a run', () => {
   let dir = '';
   let html = '';
