@@ -46,8 +46,13 @@ export interface CompareOptions {
   resamples?: number;
   /** Log a comparison run to MLflow (needs `trackingUri`); `experiment` defaults to B's run's. */
   mlflow?: { experiment?: string };
-  /** Write `comparison.json` into this folder. */
+  /** Write `comparison.json` into this folder, with the HTML report (`report.html`) beside it. */
   outDir?: string;
+  /**
+   * Write `report.html` beside comparison.json (and log it to the comparison run); default true when
+   * `outDir` is set.
+   */
+  report?: boolean;
   /** Judge A's and B's outputs pairwise: a judge model URI (`local`, `openai:/gpt-4.1-mini`, ...) or client. */
   pairwise?: { judge: ModelRef | JudgeClient; concurrency?: number; criteria?: string };
   signal?: AbortSignal;
@@ -120,7 +125,11 @@ export async function compareRuns(options: CompareOptions): Promise<Comparison> 
       ),
     };
     // Written before logging, so a failed MLflow write still leaves the comparison on disk.
-    if (options.outDir !== undefined) await writeComparison(options.outDir, comparison);
+    const report = options.outDir !== undefined && options.report !== false;
+    if (options.outDir !== undefined) {
+      await writeComparison(options.outDir, comparison);
+      if (report) await (await reportModule()).writeReport({ comparison, out: reportFile(options.outDir) });
+    }
     if (options.mlflow !== undefined && client !== undefined) {
       const linked = (side: LoadedSide) =>
         side.side.run_id !== undefined && side.trackingUri === client.trackingUri
@@ -142,13 +151,25 @@ export async function compareRuns(options: CompareOptions): Promise<Comparison> 
         },
         ...(sideExperimentId !== undefined ? { sideExperimentId } : {}),
       });
-      if (options.outDir !== undefined) await writeComparison(options.outDir, comparison);
+      if (options.outDir !== undefined) {
+        await writeComparison(options.outDir, comparison);
+        if (report) {
+          // Again, now that the comparison knows its MLflow run; then beside it there.
+          const { writeReport, logReportArtifact } = await reportModule();
+          const file = await writeReport({ comparison, out: reportFile(options.outDir) });
+          await logReportArtifact(client, comparison.mlflow.comparison_run_id, file);
+        }
+      }
     }
     return comparison;
   } finally {
     await client?.close();
   }
 }
+
+/** The report code (and its chart library) loads only when a report is written. */
+const reportModule = () => import('../report/index.js');
+const reportFile = (outDir: string) => path.join(outDir, 'report.html');
 
 type SideSpec = { kind: 'folder'; path: string } | { kind: 'mlflow'; runId: string };
 

@@ -125,7 +125,7 @@ function pairwiseSection(comparison: Comparison): string {
   const rows = p.rows
     .map(
       (row) =>
-        `<tr><td>${escapeHtml(row.row_id)}</td><td>${escapeHtml(row.verdict)}</td><td>${escapeHtml(row.ab)}</td><td>${escapeHtml(row.ba)}</td><td>${row.consistent ? 'yes' : '<span class="status-fail">no</span>'}</td><td><span class="rationale">${escapeHtml(row.rationale_ab ?? '')}</span></td><td><span class="rationale">${escapeHtml(row.rationale_ba ?? '')}</span></td></tr>`,
+        `<tr><td>${escapeHtml(row.row_id)}</td><td>${escapeHtml(row.verdict)}</td><td>${escapeHtml(row.ab)}</td><td>${escapeHtml(row.ba)}</td><td>${row.consistent ? 'yes' : '<span class="status-fail">no</span>'}</td><td><span class="rationale">${escapeHtml(row.rationale_ab ?? row.error ?? '')}</span></td><td><span class="rationale">${escapeHtml(row.rationale_ba ?? '')}</span></td></tr>`,
     )
     .join('');
   return section(
@@ -138,7 +138,9 @@ function pairwiseSection(comparison: Comparison): string {
       ['B wins', p.b_wins],
       ['ties', p.ties],
       ['inconsistent (flipped with order)', p.inconsistent],
+      ['errors (an order without a valid verdict)', p.errors],
       ['position consistency', formatNumber(p.position_consistency)],
+      ['first-position rate (0.5: no preference)', formatNumber(p.first_position_rate)],
       [
         'B win rate',
         `${formatNumber(p.b_win_rate)} [${formatNumber(p.b_win_rate_ci[0])}, ${formatNumber(p.b_win_rate_ci[1])}]`,

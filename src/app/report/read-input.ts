@@ -141,7 +141,11 @@ const regressionSide = z.looseObject({
   value: z.unknown(),
   rationale: z.string().optional(),
 });
-const verdictSchema = z.enum(['A', 'B', 'tie']);
+/** A rate that JSON wrote as null when it was NaN (nothing to divide by); NaN again here. */
+const rate = z
+  .number()
+  .nullable()
+  .transform((value) => value ?? Number.NaN);
 const comparisonSchema = z.looseObject({
   schema: z.literal('judgeflow.comparison/1'),
   created_at: z.string(),
@@ -175,19 +179,23 @@ const comparisonSchema = z.looseObject({
       b_wins: z.number(),
       ties: z.number(),
       inconsistent: z.number(),
-      position_consistency: z.number(),
-      b_win_rate: z.number(),
+      // with no pair judged in both orders the rates are NaN, which JSON writes as null
+      errors: z.number().default(0),
+      position_consistency: rate,
+      first_position_rate: rate.default(Number.NaN),
+      b_win_rate: rate,
       b_win_rate_ci: pair,
       sign_test_p_value: z.number(),
       rows: z.array(
         z.looseObject({
           row_id: z.string(),
-          verdict: verdictSchema,
+          verdict: z.enum(['A', 'B', 'tie', 'error']),
           ab: z.enum(['A', 'B', 'tie', 'error']),
           ba: z.enum(['A', 'B', 'tie', 'error']),
           consistent: z.boolean(),
           rationale_ab: z.string().optional(),
           rationale_ba: z.string().optional(),
+          error: z.string().optional(),
         }),
       ),
     })
