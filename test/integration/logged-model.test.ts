@@ -119,7 +119,6 @@ describe('the model under test as an MLflow LoggedModel', () => {
     expect(model?.name).toBe('capitals-app');
     expect(model?.experiment_id).toBe(first.experiment_id);
     expect(model?.status).toBe('READY');
-    expect(model?.source_run_id).toBeNull();
     expect(model?.tags[CONFIG_HASH_TAG]).toBe(
       modelConfigHash({ provider: 'module', path: 'models.ts', export: 'careful', name: 'capitals-app' }),
     );
@@ -146,6 +145,7 @@ describe('the model under test as an MLflow LoggedModel', () => {
     expect(reference.traces_by_model[pyModelId]).toEqual(reference.trace_ids);
     expect(model?.status).toBe(pyModel?.status);
     expect(model?.source_run_id).toBe(pyModel?.source_run_id);
+    expect(model?.model_type).toBe(pyModel?.model_type);
     expect(model?.tags['mlflow.model.isExternal']).toBe(pyModel?.tags['mlflow.model.isExternal']);
     for (const key of ['mlflow.user', 'mlflow.source.name', 'mlflow.source.type']) {
       expect(Object.keys(model?.tags ?? {})).toContain(key);
