@@ -1,5 +1,15 @@
 // The public API of the judgeflow package. Everything importable from 'judgeflow' is listed here.
 
+export {
+  type CompareOptions,
+  type Comparison,
+  type ComparisonRow,
+  type ComparisonSide,
+  compareRuns,
+  type MetricComparison,
+  type PairwiseSummary,
+  type RowRegression,
+} from './app/compare/index.js';
 export { type EvaluateOptions, type EvaluateResult, evaluate } from './app/evaluate.js';
 export type { Env } from './config/env.js';
 export type {

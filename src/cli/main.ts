@@ -12,6 +12,7 @@ type Register = (program: Command, setExitCode: (code: number) => void) => void;
 const COMMAND_MODULES: Record<string, () => Promise<Register[]>> = {
   run: async () => [(await import('./commands/run.js')).registerRunCommand],
   agreement: async () => [(await import('./commands/agreement.js')).registerAgreementCommand],
+  compare: async () => [(await import('./commands/compare.js')).registerCompareCommand],
   validate: async () => [(await import('./commands/validate.js')).registerValidateCommand],
   setup: async () => [(await import('./commands/setup.js')).registerSetupCommand],
   schema: async () => [(await import('./commands/schema.js')).registerSchemaCommand],

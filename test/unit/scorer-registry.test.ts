@@ -144,7 +144,8 @@ describe('judge prompts', () => {
     const builtinJudges = judgeScorerDefinitions
       .filter((definition) => definition.type !== 'judge')
       .map((definition) => definition.type);
-    // custom judges (`judge`, makeJudge) share one frame: custom_judge.yaml
-    expect(prompts.sort()).toEqual([...builtinJudges, 'custom_judge'].sort());
+    // custom judges (`judge`, makeJudge) share one frame: custom_judge.yaml; pairwise.yaml is the
+    // pairwise judge of src/app/pairwise, which compares two models' outputs rather than scoring a row
+    expect(prompts.sort()).toEqual([...builtinJudges, 'custom_judge', 'pairwise'].sort());
   });
 });
