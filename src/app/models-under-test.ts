@@ -52,9 +52,17 @@ export function checkModelsUnderTest(loaded: LoadedEvalFile, config: EvalFile): 
       { file: loaded.path, field: 'models' },
     );
   }
+  let pairwiseSeen: number | undefined;
   config.scorers.forEach((entry, index) => {
     if (!isPairwiseEntry(entry)) return;
     const where = locate(loaded, ['scorers', index]);
+    if (pairwiseSeen !== undefined) {
+      throw new ConfigError(
+        `${where}: scorers[${index}]: only one pairwise scorer per eval file (scorers[${pairwiseSeen}] is one already); put every criterion in its criteria`,
+        { file: loaded.path, field: `scorers[${index}]` },
+      );
+    }
+    pairwiseSeen = index;
     if (count < 2) {
       throw new ConfigError(
         `${where}: scorers[${index}]: a pairwise scorer compares two models' outputs, so it needs models: with at least two models under test (this file has ${count === 0 ? (config.model !== undefined ? 'one, under model:' : 'none') : 'one'})`,

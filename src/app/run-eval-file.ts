@@ -2,17 +2,20 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Env } from '../config/env.js';
 import { type LoadedEvalFile, loadEvalFile } from '../config/load.js';
+import type { EvalFile } from '../config/schema.js';
 import { secretValues } from '../config/secrets.js';
-import { InterruptedError } from '../core/errors.js';
+import { errorMessage, InterruptedError, JudgeflowError } from '../core/errors.js';
 import type { RunEvent } from '../core/events.js';
 import type { Executor } from '../core/executor.js';
 import { Redactor } from '../core/redact.js';
 import { datasetInfo, readDataset } from '../datasets/index.js';
 import { createLocalExecutor } from '../executors/local.js';
 import type { RayClusterInfo } from '../executors/ray/index.js';
+import { defaultJudgeModel } from '../judges/index.js';
 import { type EvaluationOutcome, runEvaluation } from '../runner/run-evaluation.js';
 import { probeEndpoints } from '../runtime/index.js';
 import type { MlflowClient } from '../sinks/mlflow/index.js';
+import type { Comparison } from './compare/index.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import {
   checkModelsUnderTest,
@@ -41,6 +44,11 @@ export interface RunRequest {
   /** Cancel rows in flight (first Ctrl-C too: a hung call must not hold the run). */
   abortRows?: AbortSignal;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * The raw environment, for what reads variables itself (the comparison after a `models:` file's runs:
+   * MLflow auth, the pairwise judge's key); default process.env.
+   */
+  processEnv?: Readonly<Record<string, string | undefined>>;
   /** Where a Ray run's cluster is (its dashboard), once connected. */
   onRayCluster?: (cluster: RayClusterInfo) => void;
   log: (line: string) => void;
@@ -72,6 +80,12 @@ export interface ModelsRunResponse extends RunResponse {
   models: ModelRunResponse[];
   /** The file's `pairwise` scorer entries, kept for the comparison (never run per model). */
   pairwise: PairwiseEntry[];
+  /**
+   * The first model against each other one (`compareRuns`), once every run finished; empty when the
+   * runs were interrupted or a comparison failed (then `comparisonError` says why).
+   */
+  comparisons: Comparison[];
+  comparisonError?: string;
 }
 
 /**
@@ -193,15 +207,92 @@ async function runModels(
     runs.push({ ...response, model });
   }
   const first = runs[0] as ModelRunResponse;
-  const interrupted = runs.length < names.length ? EXIT.interrupted : EXIT.ok;
+  const interrupted = runs.length < names.length || request.signal?.aborted === true;
+  let exitCode = Math.max(interrupted ? EXIT.interrupted : EXIT.ok, ...runs.map((run) => run.exitCode));
+  const pairwise = pairwiseEntries(config);
+  const comparisons: Comparison[] = [];
+  let comparisonError: string | undefined;
+  if (!interrupted && runs.length > 1) {
+    const tracking = await connect();
+    try {
+      for (const other of runs.slice(1)) {
+        comparisons.push(
+          await compareModelRuns(first, other, {
+            config,
+            file,
+            outDir,
+            env: request.env,
+            processEnv: request.processEnv ?? process.env,
+            tracking: tracking?.uri,
+            pairwise: pairwise[0],
+            ...(request.signal !== undefined ? { signal: request.signal } : {}),
+            log: request.log,
+          }),
+        );
+      }
+    } catch (error) {
+      comparisonError = errorMessage(error);
+      exitCode = Math.max(exitCode, error instanceof JudgeflowError ? error.exitCode : EXIT.internalError);
+    }
+  }
   return {
     outcome: first.outcome,
-    exitCode: Math.max(interrupted, ...runs.map((run) => run.exitCode)),
+    exitCode,
     comparisonGroup,
     outDir,
     models: runs,
-    pairwise: pairwiseEntries(config),
+    pairwise,
+    comparisons,
+    ...(comparisonError !== undefined ? { comparisonError } : {}),
   };
+}
+
+/**
+ * Model A (the file's first) against model B: `compareRuns` on their MLflow runs (their result folders
+ * without MLflow), `comparison.json` in `<out>/compare-<a>-vs-<b>/`, a comparison run logged beside
+ * them, and the file's `pairwise` scorer (its judge, else the file's judge) judging the pairs.
+ */
+async function compareModelRuns(
+  a: ModelRunResponse,
+  b: ModelRunResponse,
+  context: {
+    config: EvalFile;
+    file: LoadedEvalFile;
+    outDir: string;
+    env: Env;
+    processEnv: Readonly<Record<string, string | undefined>>;
+    tracking: string | undefined;
+    pairwise: PairwiseEntry | undefined;
+    signal?: AbortSignal;
+    log: (line: string) => void;
+  },
+): Promise<Comparison> {
+  const { compareRuns } = await import('./compare/index.js');
+  const side = (run: ModelRunResponse) => run.outcome.summary.mlflow?.run_id ?? run.outcome.outDir;
+  const onMlflow = context.tracking !== undefined && a.outcome.summary.mlflow !== undefined;
+  const entry = context.pairwise;
+  context.log(`judgeflow: comparing ${a.model} (A) with ${b.model} (B)`);
+  return compareRuns({
+    a: side(a),
+    b: side(b),
+    cwd: context.file.baseDir,
+    env: context.processEnv,
+    ...(onMlflow ? { trackingUri: context.tracking as string, mlflow: {} } : {}),
+    outDir: path.join(context.outDir, `compare-${a.model}-vs-${b.model}`),
+    ...(entry !== undefined
+      ? {
+          pairwise: {
+            judge:
+              entry.judge ??
+              context.config.judge?.model ??
+              defaultJudgeModel(context.config.judge, context.env),
+            ...(entry.criteria !== undefined ? { criteria: entry.criteria } : {}),
+          },
+        }
+      : {}),
+    ...(context.signal !== undefined ? { signal: context.signal } : {}),
+    log: context.log,
+  });
 }
 
 /** MLflow run tag shared by the runs of one `models:` file. */

@@ -76,7 +76,18 @@ describe('several models under test in one eval file', () => {
     const dir = await tempDir('multi-model');
     await cp(path.join(repoRoot, 'test/fixtures/multi-model'), dir, { recursive: true });
     const experiment = `multi-model-${randomUUID().slice(0, 8)}`;
-    await writeFile(path.join(dir, 'eval.yaml'), evalFile(experiment));
+    await writeFile(
+      path.join(dir, 'eval.yaml'),
+      evalFile(experiment, [
+        // judged after both runs by the real local model, never per model
+        '  - type: pairwise',
+        '    criteria: the answer that names the capital city correctly',
+        '    judge:',
+        '      provider: openai-compatible',
+        `      base_url: ${inject('judgeBaseUrl')}`,
+        '      model: gemma-3-270m-q4_k_m',
+      ]),
+    );
 
     const check = captureIo({ cwd: dir });
     expect(await validateCommand('eval.yaml', check.io, { ...runOptions, mlflow: false })).toBe(0);
@@ -91,7 +102,7 @@ describe('several models under test in one eval file', () => {
       cli.io,
     );
     expect(code, cli.stderr()).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(['careful', 'sloppy']);
+    expect((await readdir(out)).sort()).toEqual(['careful', 'compare-careful-vs-sloppy', 'sloppy']);
     const summaries = await Promise.all(
       ['careful', 'sloppy'].map(
         async (model) =>
@@ -135,6 +146,28 @@ describe('several models under test in one eval file', () => {
     expect(stdout).toContain(`comparison group ${group}`);
     expect(stdout).toContain(summaries[0]?.mlflow.run_id);
     expect(stdout).toContain(summaries[1]?.mlflow.run_id);
+
+    // then the comparison of the first model with the second, printed and written, pairwise included
+    const comparison = JSON.parse(
+      await readFile(path.join(out, 'compare-careful-vs-sloppy', 'comparison.json'), 'utf8'),
+    ) as {
+      a: { run_id: string };
+      b: { run_id: string };
+      paired_rows: number;
+      metrics: Array<{ name: string; a: { mean: number }; b: { mean: number } }>;
+      pairwise?: { pairs: number };
+      mlflow?: { comparison_run_id: string };
+    };
+    expect(comparison.a.run_id).toBe(careful.run_id);
+    expect(comparison.b.run_id).toBe(sloppy.run_id);
+    expect(comparison.paired_rows).toBe(3);
+    const exact = comparison.metrics.find((m) => m.name === 'exact_match');
+    expect(exact?.a.mean).toBe(1);
+    expect(exact?.b.mean).toBe(sloppy.metrics['exact_match/mean']);
+    expect(comparison.pairwise?.pairs).toBe(3);
+    expect(comparison.mlflow?.comparison_run_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(stdout).toMatch(/exact_match/);
+    expect(stdout).not.toContain('compare them with');
   });
 
   it('refuses model: with models:, and a pairwise scorer with fewer than two models', async () => {

@@ -90,6 +90,7 @@ export async function runCommand(
       ...(progress !== undefined ? { onEvent: progress.onEvent } : {}),
       log: (line) => io.stderr.write(`${line}\n`),
       redactor: io.redactor,
+      processEnv: io.env,
     });
     const runs = 'models' in response ? response.models : [{ ...response, model: undefined }];
     for (const run of runs) {
