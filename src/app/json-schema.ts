@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { evalFileSchema } from '../config/schema.js';
 import { allScorerDefinitions } from '../scorers/index.js';
+import { PAIRWISE_SCORER_TYPE, pairwiseEntrySchema } from './models-under-test.js';
 
 /**
  * The eval file's JSON Schema, generated from the zod schema. Scorer entries get one branch per
@@ -33,6 +34,19 @@ export function evalFileJsonSchema(): Record<string, unknown> {
       },
       required: ['type', ...(options.required ?? [])],
       additionalProperties: false,
+    });
+  }
+  if (!names.includes(PAIRWISE_SCORER_TYPE)) {
+    // not a per-row scorer: it compares the models of a `models:` file after their runs
+    names.push(PAIRWISE_SCORER_TYPE);
+    const { $schema: _, ...pairwise } = z.toJSONSchema(pairwiseEntrySchema, {
+      io: 'input',
+      unrepresentable: 'any',
+    }) as { $schema?: string; properties: Record<string, unknown> };
+    branches.push({
+      description: 'Compares the outputs of two models under test (needs models: with two or more)',
+      ...pairwise,
+      properties: { ...pairwise.properties, type: { enum: [PAIRWISE_SCORER_TYPE] } },
     });
   }
   const properties = base.properties as Record<string, Record<string, unknown>>;

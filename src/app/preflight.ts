@@ -16,6 +16,7 @@ import { scorerRegistry } from '../scorers/index.js';
 import type { MlflowClient } from '../sinks/mlflow/index.js';
 import { defaultTracePolicy, parseTracePolicy, type TracePolicy } from '../sinks/mlflow/trace-policy.js';
 import { datasetSourceFromConfig } from './dataset-source.js';
+import { checkModelsUnderTest, modelNames, modelUnderTestName, selectModel } from './models-under-test.js';
 import {
   checkAllowNoValues,
   checkGates,
@@ -44,13 +45,23 @@ export interface PreflightRequest {
   mlflow?: () => Promise<MlflowClient | undefined>;
   /** `run` keeps the pipeline it built (local executor) and claims the output folder; `validate` does neither. */
   purpose: 'run' | 'validate';
+  /**
+   * Which model of the file's `models:` this pre-flight is for (the file is then checked as if that
+   * model were its `model:`); required for a file with `models:`, refused for one without.
+   */
+  model?: string;
 }
 
 /** Everything a run needs, checked: the only way from an eval file to a run. */
 export interface Preflight {
   loaded: LoadedEvalFile;
-  /** The eval file with the overrides applied (and a `prompts:/` prompt resolved to its text). */
+  /**
+   * The eval file with the overrides applied (and a `prompts:/` prompt resolved to its text); for a
+   * file with `models:`, as a single-model file for the requested model.
+   */
   config: EvalFile;
+  /** The model under test's name (its MLflow LoggedModel name); undefined without a model. */
+  modelName: string | undefined;
   gates: Gate[];
   source: DatasetSource;
   scan: DatasetScan;
@@ -88,8 +99,10 @@ export interface Preflight {
  * what the scorers produce; the output folder.
  */
 export async function preflight(request: PreflightRequest): Promise<Preflight> {
-  const loaded = await loadEvalFile(path.resolve(request.cwd, request.evalPath));
-  const config = applyOverrides(loaded.config, request.overrides);
+  const file = await loadEvalFile(path.resolve(request.cwd, request.evalPath));
+  const fileConfig = applyOverrides(file.config, request.overrides);
+  checkModelsUnderTest(file, fileConfig);
+  const { loaded, config } = forModel(file, fileConfig, request.model);
   const ray = request.executor.kind === 'ray';
   const notices: string[] = [];
   const gates = [
@@ -188,6 +201,7 @@ export async function preflight(request: PreflightRequest): Promise<Preflight> {
     return {
       loaded,
       config,
+      modelName: config.model !== undefined ? modelUnderTestName(config.model, request.model) : undefined,
       gates,
       source,
       scan,
@@ -208,6 +222,30 @@ export async function preflight(request: PreflightRequest): Promise<Preflight> {
     await built.close();
     throw error;
   }
+}
+
+/** The file as checked: itself, or for a `models:` file the single-model file of the requested model. */
+function forModel(
+  loaded: LoadedEvalFile,
+  config: EvalFile,
+  model: string | undefined,
+): { loaded: LoadedEvalFile; config: EvalFile } {
+  if (model !== undefined) {
+    if (config.models === undefined) {
+      throw new ConfigError(`${loaded.path}: has no models: section, so no model "${model}" to run`, {
+        file: loaded.path,
+        field: 'models',
+      });
+    }
+    return selectModel(loaded, config, model);
+  }
+  if (config.models !== undefined) {
+    throw new ConfigError(
+      `${locate(loaded, ['models'])}: this file names several models under test (${modelNames(config).join(', ')}); run it with \`judgeflow run\`, which evaluates each in its own run`,
+      { file: loaded.path, field: 'models' },
+    );
+  }
+  return { loaded, config };
 }
 
 /**

@@ -71,10 +71,23 @@ const httpTuningShape = {
   tpm: z.number().positive().optional().describe('Tokens-per-minute budget'),
 };
 
+/**
+ * A model-under-test name: the `models:` key, its output subfolder and its MLflow LoggedModel name
+ * (which may not contain `/ : . % " '`).
+ */
+export const modelNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, {
+  error: 'expected a model name of letters, digits, _ and - (at most 100), starting with a letter or digit',
+});
+
 export const modelSchema = z.discriminatedUnion('provider', [
   z
     .object({
       provider: z.enum(['openai-compatible', 'openai', 'vllm', 'anthropic']),
+      name: modelNameSchema
+        .optional()
+        .describe(
+          'Name of this model under test: its MLflow LoggedModel name (default: derived from provider and model)',
+        ),
       base_url: httpUrlSchema
         .optional()
         .describe('Base URL ending in /v1 (default https://api.openai.com/v1 for openai)'),
@@ -108,6 +121,11 @@ export const modelSchema = z.discriminatedUnion('provider', [
   z
     .object({
       provider: z.literal('module'),
+      name: modelNameSchema
+        .optional()
+        .describe(
+          'Name of this model under test: its MLflow LoggedModel name (default: derived from provider and model)',
+        ),
       path: z.string().min(1).describe('Module path relative to the eval file (.ts, .mts, .js, .mjs)'),
       export: z.string().min(1).default('predict').describe('Exported predict function'),
     })
@@ -115,6 +133,11 @@ export const modelSchema = z.discriminatedUnion('provider', [
   z
     .object({
       provider: z.literal('local'),
+      name: modelNameSchema
+        .optional()
+        .describe(
+          'Name of this model under test: its MLflow LoggedModel name (default: derived from provider and model)',
+        ),
       model: z
         .string()
         .optional()
@@ -202,6 +225,12 @@ export const evalFileSchema = z
     description: z.string().optional(),
     dataset: datasetSchema,
     model: modelSchema.optional().describe('The model under test; omit when records carry outputs'),
+    models: z
+      .record(modelNameSchema, modelSchema)
+      .optional()
+      .describe(
+        'Several models under test, by name (each as `model:`); instead of `model:`. Each is evaluated on the same rows in its own MLflow run, then compared',
+      ),
     judge: judgeSchema.optional(),
     scorers: z.array(scorerEntrySchema).min(1),
     concurrency: z.number().int().positive().max(4096).optional().describe('Rows in flight (default 16)'),

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { exitCodesHelp } from '../../app/exit-codes.js';
+import { modelsRunEpilogue } from '../../app/models-run-epilogue.js';
 import { runEvalFile } from '../../app/run-eval-file.js';
 import { readEnv } from '../../config/env.js';
 import { redactorFor } from '../../config/secrets.js';
 import type { Redactor } from '../../core/redact.js';
+import type { EvaluationOutcome } from '../../runner/run-evaluation.js';
 import { createProgressReporter, formatSummaryTable } from '../progress.js';
 import { redactingStream } from '../redacting-stream.js';
 import { reportError } from '../report-error.js';
@@ -76,7 +78,7 @@ export async function runCommand(
   const progress = options.progress ? createProgressReporter({ stream: io.stderr }) : undefined;
   try {
     const { overrides, executor, mlflow } = runRequestParts(options, (line) => io.stderr.write(`${line}\n`));
-    const { outcome, exitCode } = await runEvalFile({
+    const response = await runEvalFile({
       evalPath,
       overrides,
       mlflow,
@@ -88,30 +90,41 @@ export async function runCommand(
       ...(progress !== undefined ? { onEvent: progress.onEvent } : {}),
       log: (line) => io.stderr.write(`${line}\n`),
       redactor: io.redactor,
+      processEnv: io.env,
     });
-    io.stdout.write(`${formatSummaryTable(outcome.summary)}\n\n`);
-    io.stdout.write(`results: ${outcome.outDir}/results.jsonl\nsummary: ${outcome.outDir}/summary.json\n`);
-    if (outcome.summary.mlflow !== undefined) io.stdout.write(`mlflow run: ${outcome.summary.mlflow.url}\n`);
-    const empty = (outcome.summary.gates ?? []).filter((g) => !g.passed && g.gate.endsWith(' has values'));
-    if (empty.length > 0) {
-      const list = empty.map((g) => g.gate.slice(0, -' has values'.length)).join(',');
-      io.stderr.write(
-        `judgeflow: ${list} produced no value at all, so the run fails (exit 1); if that is expected, pass --allow-no-values ${list} (or allow_no_values in the eval file)\n`,
-      );
+    const runs = 'models' in response ? response.models : [{ ...response, model: undefined }];
+    for (const run of runs) {
+      if (run.model !== undefined) io.stdout.write(`model ${run.model}:\n`);
+      writeOutcome(io, run.outcome, options.wait !== false);
     }
-    if (outcome.pendingWrites > 0) {
-      io.stderr.write(
-        options.wait !== false
-          ? `${outcome.pendingWrites} MLflow writes could not be delivered and wait in ${outcome.outDir}/mlflow-spool; replay them with: judgeflow mlflow sync ${outcome.outDir}\n`
-          : `--no-wait: ${outcome.pendingWrites} MLflow writes are spooled in ${outcome.outDir}/mlflow-spool; send them with: judgeflow mlflow sync ${outcome.outDir}\n`,
-      );
-    }
-    return exitCode;
+    if ('models' in response) io.stdout.write(`${modelsRunEpilogue(response)}\n`);
+    return response.exitCode;
   } catch (error) {
     return reportError(error, io.stderr, { env: io.env, redactor: io.redactor });
   } finally {
     progress?.stop();
     removeInterrupt?.();
+  }
+}
+
+/** One run's summary table, where its files are, its MLflow run, and what the user should do next. */
+function writeOutcome(io: CommandIo, outcome: EvaluationOutcome, wait: boolean): void {
+  io.stdout.write(`${formatSummaryTable(outcome.summary)}\n\n`);
+  io.stdout.write(`results: ${outcome.outDir}/results.jsonl\nsummary: ${outcome.outDir}/summary.json\n`);
+  if (outcome.summary.mlflow !== undefined) io.stdout.write(`mlflow run: ${outcome.summary.mlflow.url}\n`);
+  const empty = (outcome.summary.gates ?? []).filter((g) => !g.passed && g.gate.endsWith(' has values'));
+  if (empty.length > 0) {
+    const list = empty.map((g) => g.gate.slice(0, -' has values'.length)).join(',');
+    io.stderr.write(
+      `judgeflow: ${list} produced no value at all, so the run fails (exit 1); if that is expected, pass --allow-no-values ${list} (or allow_no_values in the eval file)\n`,
+    );
+  }
+  if (outcome.pendingWrites > 0) {
+    io.stderr.write(
+      wait
+        ? `${outcome.pendingWrites} MLflow writes could not be delivered and wait in ${outcome.outDir}/mlflow-spool; replay them with: judgeflow mlflow sync ${outcome.outDir}\n`
+        : `--no-wait: ${outcome.pendingWrites} MLflow writes are spooled in ${outcome.outDir}/mlflow-spool; send them with: judgeflow mlflow sync ${outcome.outDir}\n`,
+    );
   }
 }
 

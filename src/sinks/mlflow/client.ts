@@ -2,6 +2,7 @@ import * as artifacts from './client/artifacts.js';
 import * as assessments from './client/assessments.js';
 import * as datasets from './client/datasets.js';
 import * as experiments from './client/experiments.js';
+import * as loggedModels from './client/logged-models.js';
 import * as prompts from './client/prompts.js';
 import * as runs from './client/runs.js';
 import * as server from './client/server.js';
@@ -20,8 +21,8 @@ type Args<F> = F extends (http: MlflowHttp, ...args: infer A) => unknown ? A : n
  * registry). One instance per tracking server; it owns a bounded keep-alive pool — call `close()`.
  * Every failure is an `MlflowError`; reads and idempotent writes are retried, creates are not.
  *
- * The calls live one resource per file in `client/` (experiments, runs, traces, assessments,
- * artifacts, datasets, prompts, server), as functions of the connection; this class binds them to
+ * The calls live one resource per file in `client/` (experiments, runs, logged models, traces,
+ * assessments, artifacts, datasets, prompts, server), as functions of the connection; this class binds them to
  * one connection, so a caller holds a single object.
  */
 export class MlflowClient {
@@ -91,6 +92,26 @@ export class MlflowClient {
   }
   logInputs(...args: Args<typeof runs.logInputs>) {
     return runs.logInputs(this.http, ...args);
+  }
+
+  // logged models (MLflow 3's record of a model or application version)
+  createLoggedModel(...args: Args<typeof loggedModels.createLoggedModel>) {
+    return loggedModels.createLoggedModel(this.http, ...args);
+  }
+  getLoggedModel(...args: Args<typeof loggedModels.getLoggedModel>) {
+    return loggedModels.getLoggedModel(this.http, ...args);
+  }
+  searchLoggedModels(...args: Args<typeof loggedModels.searchLoggedModels>) {
+    return loggedModels.searchLoggedModels(this.http, ...args);
+  }
+  finalizeLoggedModel(...args: Args<typeof loggedModels.finalizeLoggedModel>) {
+    return loggedModels.finalizeLoggedModel(this.http, ...args);
+  }
+  logLoggedModelParams(...args: Args<typeof loggedModels.logLoggedModelParams>) {
+    return loggedModels.logLoggedModelParams(this.http, ...args);
+  }
+  setLoggedModelTags(...args: Args<typeof loggedModels.setLoggedModelTags>) {
+    return loggedModels.setLoggedModelTags(this.http, ...args);
   }
 
   // artifacts (through the server's artifact proxy)

@@ -43,7 +43,16 @@ export function truncate(text: string, max: number): string {
 }
 
 export interface LogBatchEntities {
-  metrics: Array<{ key: string; value: number; timestamp: number; step: number }>;
+  /** `model_id`, `dataset_name`, `dataset_digest`: the metric also belongs to that LoggedModel (on that dataset). */
+  metrics: Array<{
+    key: string;
+    value: number;
+    timestamp: number;
+    step: number;
+    model_id?: string;
+    dataset_name?: string;
+    dataset_digest?: string;
+  }>;
   params: Array<{ key: string; value: string }>;
   tags: Array<{ key: string; value: string }>;
 }

@@ -22,6 +22,11 @@ export interface RunIdentityOptions {
   sourceType?: string;
   /** Extra run tags (e.g. the prompt version used: `judgeflow.prompt`). */
   tags?: Record<string, string>;
+  /**
+   * The model under test, recorded as an MLflow LoggedModel (created, or reused by name and config
+   * hash); absent for a run on recorded outputs.
+   */
+  loggedModel?: { name: string; config: Record<string, unknown> };
 }
 
 /**
@@ -66,6 +71,7 @@ export function runStartState(
         value: isSecretKey(key.split('.').pop() ?? key) ? REDACTED : value,
       })),
       experiment_tags: [{ key: 'mlflow.experimentKind', value: 'genai_development' }],
+      ...(options.loggedModel !== undefined ? { logged_model: options.loggedModel } : {}),
       dataset: {
         name: truncate(info.dataset.name, mlflowLimits.datasetName),
         digest: info.dataset.digest.slice(0, mlflowLimits.datasetDigest),

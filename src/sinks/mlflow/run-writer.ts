@@ -5,6 +5,7 @@ import type { RowResult } from '../../core/result.js';
 import { type BatchWriterInfo, probeBatchWriter, writeTraceBatch } from './batch-writer.js';
 import type { MlflowClient } from './client.js';
 import { chunk, mlflowLimits } from './limits.js';
+import { ensureLoggedModel } from './logged-model.js';
 import { otlpProtobufRequest } from './otlp-protobuf.js';
 import { LOGGED_ARTIFACTS_TAG, loggedArtifactsTag } from './results-table.js';
 import { tracesJsonArtifact } from './span-encoding.js';
@@ -83,6 +84,7 @@ export class RunWriter {
       this.state.experiment_id = experiment.experiment_id;
     }
     const experimentId = this.state.experiment_id;
+    await this.#ensureLoggedModel(experimentId);
     if (this.state.run_id !== undefined) {
       const run = await this.client.getRun(this.state.run_id);
       this.state.artifact_uri = run.info.artifact_uri ?? '';
@@ -113,6 +115,24 @@ export class RunWriter {
     await this.#logParams(run.info.run_id);
   }
 
+  /** The model under test's LoggedModel (found by name and config hash, else created). Idempotent. */
+  async #ensureLoggedModel(experimentId: string): Promise<void> {
+    const model = this.state.start.logged_model;
+    if (model === undefined || this.state.model_id !== undefined) return;
+    const { context } = this.state;
+    this.state.model_id = await ensureLoggedModel(this.client, {
+      experimentId,
+      name: model.name,
+      config: model.config,
+      // the context tags Python's `create_external_model` resolves for a new model
+      tags: [
+        { key: 'mlflow.user', value: context.user },
+        { key: 'mlflow.source.name', value: context.source_name },
+        { key: 'mlflow.source.type', value: context.source_type },
+      ],
+    });
+  }
+
   async #logParams(runId: string): Promise<void> {
     // Params and tags only: idempotent (the same param value may be logged again).
     if (this.state.start.params.length > 0)
@@ -133,6 +153,7 @@ export class RunWriter {
       user: this.state.context.user,
       sourceName: this.state.context.source_name,
       sourceType: this.state.context.source_type,
+      ...(this.state.model_id !== undefined ? { modelId: this.state.model_id } : {}),
     };
   }
 
@@ -300,10 +321,19 @@ export class RunWriter {
     const runId = this.context().runId;
     const run = await this.client.getRun(runId);
     const logged = new Set((run.data?.metrics ?? []).map((metric) => metric.key));
-    const metrics = finish.metrics.filter((metric) => !logged.has(metric.key));
+    const modelId = this.state.model_id;
+    // With a model under test, metrics carry its id as Python's evaluate logs them under
+    // `set_active_model`: the server records them on the LoggedModel too.
+    const metrics = finish.metrics
+      .filter((metric) => !logged.has(metric.key))
+      .map((metric) => (modelId !== undefined ? { ...metric, model_id: modelId } : metric));
     if (metrics.length > 0) await this.client.logBatch({ runId, metrics });
     if (finish.dataset !== undefined) {
-      await this.client.logInputs({ runId, datasets: [{ dataset: finish.dataset }] });
+      await this.client.logInputs({
+        runId,
+        datasets: [{ dataset: finish.dataset }],
+        ...(modelId !== undefined ? { models: [{ model_id: modelId }] } : {}),
+      });
     }
     const artifactUri = this.state.artifact_uri ?? run.info.artifact_uri ?? '';
     const tables: string[] = [];

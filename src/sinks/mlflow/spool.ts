@@ -29,6 +29,8 @@ export const spoolStateSchema = z.object({
   experiment_id: z.string().optional(),
   run_id: z.string().optional(),
   artifact_uri: z.string().optional(),
+  /** The LoggedModel of the model under test, once found or created (`start.logged_model`). */
+  model_id: z.string().optional(),
   /** The run to create (when `run_id` is absent). */
   start: z.object({
     run_name: z.string().optional(),
@@ -37,6 +39,11 @@ export const spoolStateSchema = z.object({
     params: z.array(z.object({ key: z.string(), value: z.string() })),
     /** Whether judgeflow created the experiment (then it is tagged as a GenAI experiment). */
     experiment_tags: z.array(z.object({ key: z.string(), value: z.string() })),
+    /**
+     * The model under test, made (or found) as a LoggedModel in the experiment before the run; its id
+     * goes on the dataset input, the traces and the metrics, as `mlflow.genai.evaluate(model_id=)` does.
+     */
+    logged_model: z.object({ name: z.string(), config: z.record(z.string(), z.unknown()) }).optional(),
     /** The dataset run input (without the schema, which is built from the rows): for a run that dies. */
     dataset: z
       .object({

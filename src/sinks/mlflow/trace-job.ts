@@ -15,6 +15,8 @@ export interface TraceContext {
   user: string;
   sourceName: string;
   sourceType: string;
+  /** The model under test's LoggedModel id: trace metadata `mlflow.modelId`, as evaluate(model_id=) sets it. */
+  modelId?: string;
 }
 
 /** Everything one row writes to MLflow, derived deterministically from (run id, row result). */
@@ -69,6 +71,7 @@ export function buildTraceJob(result: RowResult, context: TraceContext): TraceJo
     'mlflow.source.name': context.sourceName,
     'mlflow.source.type': context.sourceType,
   };
+  if (context.modelId !== undefined) metadata['mlflow.modelId'] = context.modelId;
   const usage = traceTokenUsage(spans);
   if (usage !== undefined) metadata['mlflow.trace.tokenUsage'] = pythonJsonDumps(usage);
 

@@ -67,10 +67,45 @@ export const runSchema = z.looseObject({
       dataset_inputs: z
         .array(z.looseObject({ dataset: datasetSchema, tags: z.array(keyValueSchema).optional() }))
         .optional(),
+      /** LoggedModels the run took as inputs (log-inputs `models`). */
+      model_inputs: z.array(z.looseObject({ model_id: z.string() })).optional(),
     })
     .optional(),
 });
 export type Run = z.infer<typeof runSchema>;
+
+export const loggedModelStatusSchema = z.enum([
+  'LOGGED_MODEL_STATUS_UNSPECIFIED',
+  'LOGGED_MODEL_PENDING',
+  'LOGGED_MODEL_READY',
+  'LOGGED_MODEL_UPLOAD_FAILED',
+]);
+export type LoggedModelStatus = z.infer<typeof loggedModelStatusSchema>;
+
+/** MLflow 3's LoggedModel (`service.proto` LoggedModel: `info` + `data`). */
+export const loggedModelSchema = z.looseObject({
+  info: z.looseObject({
+    model_id: z.string(),
+    experiment_id: z.string(),
+    name: z.string(),
+    creation_timestamp_ms: z.number().optional(),
+    last_updated_timestamp_ms: z.number().optional(),
+    artifact_uri: z.string().optional(),
+    status: z.string().optional(),
+    creator_id: z.union([z.string(), z.number()]).optional(),
+    model_type: z.string().optional(),
+    source_run_id: z.string().optional(),
+    status_message: z.string().optional(),
+    tags: z.array(keyValueSchema).optional(),
+  }),
+  data: z
+    .looseObject({
+      params: z.array(keyValueSchema).optional(),
+      metrics: z.array(metricSchema).optional(),
+    })
+    .optional(),
+});
+export type LoggedModel = z.infer<typeof loggedModelSchema>;
 
 export const assessmentSourceSchema = z.looseObject({
   source_type: z.string(),
