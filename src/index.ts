@@ -11,6 +11,12 @@ export {
   type RowRegression,
 } from './app/compare/index.js';
 export { type EvaluateOptions, type EvaluateResult, evaluate } from './app/evaluate.js';
+export {
+  judgePairs,
+  type PairInput,
+  type PairwiseOptions,
+} from './app/pairwise/index.js';
+export { logReportArtifact, renderReport, type WriteReportOptions, writeReport } from './app/report/index.js';
 export type { Env } from './config/env.js';
 export type {
   DatasetConfig,
