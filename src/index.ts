@@ -6,6 +6,7 @@ export {
   type ComparisonRow,
   type ComparisonSide,
   compareRuns,
+  formatComparison,
   type MetricComparison,
   type PairwiseSummary,
   type RowRegression,

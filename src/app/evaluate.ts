@@ -22,6 +22,7 @@ import { HttpRuntime, probeEndpoints } from '../runtime/index.js';
 import { MlflowClient } from '../sinks/mlflow/client.js';
 import type { MlflowRunSection } from '../sinks/mlflow/summary-section.js';
 import { parseTracePolicy } from '../sinks/mlflow/trace-policy.js';
+import { modelUnderTestName } from './models-under-test.js';
 import { resolveOutDir } from './run-eval-file.js';
 import { checkUserSinks, runSinks } from './sinks.js';
 
@@ -32,6 +33,15 @@ export interface EvaluateOptions {
   predictFn?: PredictFn;
   /** Or the model under test as configuration (`{provider: 'openai-compatible', ...}`). */
   model?: ModelConfig;
+  /**
+   * The model under test as an MLflow LoggedModel, found by name and a hash of `config` (else created):
+   * it links the run's dataset input, every trace and the run's metrics, as
+   * `mlflow.genai.evaluate(model_id=…)` records them. Default with `model`: the name `judgeflow run`
+   * gives it (its `name`, else derived from provider and model) and the config itself; with
+   * `predictFn`: none unless given — name your function's version here (`config`: whatever
+   * distinguishes one version from another, e.g. `{system_prompt, temperature}`).
+   */
+  loggedModel?: { name: string; config?: Record<string, unknown> };
   /** Scorer objects (`exactMatch()`, `Correctness()`, `scorer(fn)`) or eval-file entries (`'exact_match'`). */
   scorers: ReadonlyArray<Scorer | ScorerEntry>;
   /** Default judge for LLM scorers. */
@@ -242,6 +252,12 @@ export async function evaluateWith(
     if (options.ray === undefined)
       await probeEndpoints(runtime, options.signal !== undefined ? { signal: options.signal } : {});
     client = trackingUri !== undefined ? new MlflowClient({ trackingUri, env }) : undefined;
+    const loggedModel =
+      options.loggedModel !== undefined
+        ? { name: options.loggedModel.name, config: { ...(options.loggedModel.config ?? {}) } }
+        : options.model !== undefined
+          ? { name: modelUnderTestName(options.model), config: { ...options.model } }
+          : undefined;
     const sinks = await runSinks({
       ...(client !== undefined
         ? {
@@ -255,6 +271,7 @@ export async function evaluateWith(
                 : {}),
               ...(extras.mlflowTags !== undefined ? { tags: extras.mlflowTags } : {}),
               ...(extras.mlflowTables !== undefined ? { tables: extras.mlflowTables } : {}),
+              ...(loggedModel !== undefined ? { loggedModel } : {}),
             },
           }
         : {}),
