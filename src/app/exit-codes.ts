@@ -24,7 +24,8 @@ export const EXIT_CODE_MEANINGS: ReadonlyArray<{ code: ExitCode; meaning: string
   { code: EXIT.ok, meaning: 'success: the run finished and every quality gate passed' },
   {
     code: EXIT.gateFailed,
-    meaning: 'a quality gate failed (--fail-under, --max-errors, a scorer with no value unless allowed)',
+    meaning:
+      'a quality gate failed (--fail-under, --max-errors, compare --fail-if-worse, a scorer with no value unless allowed)',
   },
   {
     code: EXIT.invalidInput,
