@@ -149,7 +149,7 @@ function localModelPlan(): Plan {
         provider: 'local',
         name,
         system_prompt: systemPrompt,
-        prompt: 'Question: {{ inputs.question }}\nAnswer:',
+        prompt: '{{ inputs.question }}',
         temperature: 0,
         max_tokens: 24,
       },
