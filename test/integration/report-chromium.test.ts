@@ -250,7 +250,7 @@ describe.skipIf(mlflowUri === undefined)('the report as an MLflow artifact', () 
       capture.io,
     );
     expect(code).toBe(2);
-    expect(capture.stderr()).toContain('--mlflow-run 0123456789abcdef0123456789abcdef: no such run');
+    expect(capture.stderr()).toContain('MLflow run 0123456789abcdef0123456789abcdef: no such run');
     expect(existsSync(out)).toBe(true);
   });
 });

@@ -37,7 +37,7 @@ export interface ReportRunSummary {
   duration_s?: number;
   dataset?: { name?: string; digest?: string; rows?: number };
   gates?: Array<{ gate: string; actual: number | null; passed: boolean; detail?: string }>;
-  mlflow?: { run_id?: string; experiment_id?: string; url?: string };
+  mlflow?: { tracking_uri?: string; run_id?: string; experiment_id?: string; url?: string };
 }
 
 /** A run's results folder, read. */
@@ -96,6 +96,7 @@ const summarySchema = z.looseObject({
     .optional(),
   mlflow: z
     .looseObject({
+      tracking_uri: z.string().optional(),
       run_id: z.string().optional(),
       experiment_id: z.string().optional(),
       url: z.string().optional(),

@@ -8,9 +8,30 @@ import { type CommandIo, processIo, scrubbedIo } from './run.js';
 export interface ReportCliOptions {
   /** `--out file.html` (default: report.html beside the input). */
   out?: string;
-  /** `--mlflow-run RUN_ID`: also log the report as an artifact of this run. */
+  /**
+   * `--mlflow-run RUN_ID`: log the report as an artifact of this run. Default: the run the input was
+   * logged to (summary.json's `mlflow.run_id`, a comparison's comparison run), when it was.
+   */
   mlflowRun?: string;
+  /** `--no-mlflow`: write the file only. */
+  mlflow?: boolean;
   trackingUri?: string;
+}
+
+/** The MLflow run a report input belongs to, and its server when the input says. */
+async function inputRun(file: string): Promise<{ runId: string; trackingUri?: string } | undefined> {
+  const { readReportInput } = await import('../../app/report/index.js');
+  const input = await readReportInput(file);
+  if (input.kind === 'comparison') {
+    const runId = input.comparison.mlflow?.comparison_run_id;
+    return runId !== undefined ? { runId } : undefined;
+  }
+  const section = input.summary?.mlflow;
+  if (section?.run_id === undefined) return undefined;
+  return {
+    runId: section.run_id,
+    ...(section.tracking_uri !== undefined ? { trackingUri: section.tracking_uri } : {}),
+  };
 }
 
 /**
@@ -32,13 +53,22 @@ export async function reportCommand(
       ...(options.out !== undefined ? { out: path.resolve(io.cwd, options.out) } : {}),
     });
     io.stdout.write(`report: ${file}\n`);
-    if (options.mlflowRun !== undefined) {
+    const run =
+      options.mlflow === false
+        ? undefined
+        : options.mlflowRun !== undefined
+          ? { runId: options.mlflowRun }
+          : await inputRun(path.resolve(io.cwd, input));
+    if (run !== undefined) {
+      const runId = run.runId;
       const env = readEnv(io.env, io.cwd);
       const mlflow = await import('../../sinks/mlflow/index.js');
+      // the server the input was logged to, unless told otherwise
+      const flag = options.trackingUri ?? (options.mlflowRun === undefined ? run.trackingUri : undefined);
       const target = await mlflow.resolveTrackingUri({
         env,
         home: env.home,
-        ...(options.trackingUri !== undefined ? { flag: options.trackingUri } : {}),
+        ...(flag !== undefined ? { flag } : {}),
         log: (line) => io.stderr.write(`${line}\n`),
       });
       if (target === undefined) {
@@ -48,10 +78,10 @@ export async function reportCommand(
       const client = new mlflow.MlflowClient({ trackingUri: target.uri, env });
       try {
         const { logReportArtifact } = await import('../../app/report/index.js');
-        const artifact = await logReportArtifact(client, options.mlflowRun, file).catch((error: unknown) => {
-          throw mlflowFailure(error, options.mlflowRun as string, target.uri, file);
+        const artifact = await logReportArtifact(client, runId, file).catch((error: unknown) => {
+          throw mlflowFailure(error, runId, target.uri, file);
         });
-        io.stdout.write(`logged to MLflow run ${options.mlflowRun} as ${artifact}\n`);
+        io.stdout.write(`logged to MLflow run ${runId} as ${artifact}\n`);
       } finally {
         await client.close();
       }
@@ -70,7 +100,7 @@ function mlflowFailure(error: unknown, runId: string, trackingUri: string, file:
   if (!(error instanceof MlflowError)) return error;
   const written = `(the report is written: ${file})`;
   if (error.errorCode === 'RESOURCE_DOES_NOT_EXIST' || error.status === 404) {
-    return new ConfigError(`--mlflow-run ${runId}: no such run on ${trackingUri} ${written}`, {
+    return new ConfigError(`MLflow run ${runId}: no such run on ${trackingUri} ${written}`, {
       cause: error,
     });
   }
@@ -94,7 +124,11 @@ export function registerReportCommand(program: Command, setExitCode: (code: numb
     )
     .argument('<input>', "a run's results folder, a comparison.json, or a folder holding one")
     .option('--out <file.html>', 'where to write the report (default: report.html beside the input)')
-    .option('--mlflow-run <run-id>', 'also log the report as an artifact of this MLflow run')
+    .option(
+      '--mlflow-run <run-id>',
+      'log the report as an artifact of this MLflow run (default: the run the input was logged to)',
+    )
+    .option('--no-mlflow', 'write the file only, log nothing to MLflow')
     .option('--tracking-uri <uri>', 'the MLflow server for --mlflow-run (default: as `run` finds it)')
     .action(async (input: string, options: ReportCliOptions) => {
       setExitCode(await reportCommand(input, options, processIo()));
