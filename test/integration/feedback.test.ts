@@ -147,7 +147,12 @@ describe('judgeflow feedback into a real MLflow', () => {
       content: [
         JSON.stringify({ trace_id: traceOf['qa-001'], name: 'correctness', value: 'no', reviewer: 'carol' }),
         JSON.stringify({ trace_id: traceOf['qa-002'], name: 'exact_match', value: 'yes', reviewer: 'carol' }),
-        JSON.stringify({ trace_id: `tr-${'f'.repeat(32)}`, name: 'correctness', value: 'no', reviewer: 'carol' }),
+        JSON.stringify({
+          trace_id: `tr-${'f'.repeat(32)}`,
+          name: 'correctness',
+          value: 'no',
+          reviewer: 'carol',
+        }),
         JSON.stringify({ trace_id: traceOf['qa-003'], name: 'correctness', reviewer: 'carol' }),
         JSON.stringify({ trace_id: traceOf['qa-004'], name: 'correctness', value: 7, reviewer: 'carol' }),
       ].join('\n'),
@@ -201,7 +206,12 @@ describe('judgeflow feedback into a real MLflow', () => {
       expect.objectContaining({ name: 'expected_response', source_type: 'HUMAN', value: 'Paris, France' }),
     ]);
     expect(human(stored['qa-002'], 'correctness')).toEqual([
-      expect.objectContaining({ source_id: 'alice', value: 'yes', valid: true, overrides: judgeIds['qa-002'] }),
+      expect.objectContaining({
+        source_id: 'alice',
+        value: 'yes',
+        valid: true,
+        overrides: judgeIds['qa-002'],
+      }),
     ]);
     // the code scorer's boolean verdict is overridden with a boolean
     const code = stored['qa-003']?.find((a) => a.name === 'exact_match' && a.source_type === 'CODE');
@@ -248,16 +258,26 @@ describe('judgeflow feedback into a real MLflow', () => {
     };
     // the same stored fields (name, trace, span, source type, value, overrides, valid, no metadata)
     expect(strip('ts-reviewer')).toEqual(strip('py-reviewer'));
-    expect(strip('ts-reviewer')).toMatchObject({ overrides: judgeIds['qa-010'], valid: true, feedback: { value: 'no' } });
+    expect(strip('ts-reviewer')).toMatchObject({
+      overrides: judgeIds['qa-010'],
+      valid: true,
+      feedback: { value: 'no' },
+    });
   });
 
-  it('updates a reviewer\'s label when labelled again instead of adding a second one', async () => {
+  it("updates a reviewer's label when labelled again instead of adding a second one", async () => {
     const before = await pythonAssessments();
     const aliceBefore = human(before['qa-001'], 'correctness').find((a) => a.source_id === 'alice');
     const result = await feedback({
       file: 'again.jsonl',
       content: [
-        JSON.stringify({ row_id: 'qa-001', name: 'correctness', value: 'yes', reviewer: 'alice', rationale: 'Changed my mind' }),
+        JSON.stringify({
+          row_id: 'qa-001',
+          name: 'correctness',
+          value: 'yes',
+          reviewer: 'alice',
+          rationale: 'Changed my mind',
+        }),
         JSON.stringify({ row_id: 'qa-001', name: 'correctness', value: 'pass', reviewer: 'dave' }),
       ].join('\n'),
     });
@@ -302,5 +322,44 @@ describe('judgeflow feedback into a real MLflow', () => {
     expect(human(stored['qa-004'], 'helpfulness')).toEqual([
       expect.objectContaining({ source_id: 'bob', value: 4, valid: true, overrides: null }),
     ]);
+  });
+});
+
+describe('judgeflow feedback --interactive', () => {
+  it('asks row by row, hides the judge until answered, writes each answer at once', async () => {
+    const { PassThrough } = await import('node:stream');
+    const input = new PassThrough();
+    const printed = captureIo({ cwd: dir });
+    // erin: an out-of-scale answer is asked again; then "no" with a rationale; the next row skipped; quit
+    input.end(['maybe', 'no', 'judge was lenient', '', 'q', ''].join('\n'));
+    const code = await feedbackCommand(
+      runId,
+      { interactive: true, reviewer: 'erin', name: 'exact_match', trackingUri: uri, input },
+      printed.io,
+    );
+    expect(code, printed.stderr()).toBe(0);
+    const out = printed.stdout();
+    expect(out).toContain('expected a pass/fail value (yes/no, true/false, 1/0, pass/fail), got');
+    const firstPrompt = out.indexOf('exact_match [');
+    const written = out.indexOf('written (overrode)');
+    expect(firstPrompt).toBeGreaterThan(-1);
+    expect(out.indexOf('inputs:  ')).toBeLessThan(firstPrompt);
+    // the scorer's verdict appears only after the answer was written
+    expect(written).toBeGreaterThan(firstPrompt);
+    expect(out.indexOf('CODE exact_match: ')).toBeGreaterThan(written);
+    expect(out).toContain('1 labels written by erin (stopped early)');
+    const stored = await pythonAssessments();
+    const erin = Object.values(stored)
+      .flat()
+      .filter((a) => a.source_type === 'HUMAN' && a.source_id === 'erin');
+    expect(erin).toEqual([
+      expect.objectContaining({
+        name: 'exact_match',
+        value: false,
+        rationale: 'judge was lenient',
+        valid: true,
+      }),
+    ]);
+    expect(erin[0]?.overrides).not.toBeNull();
   });
 });
