@@ -325,6 +325,24 @@ describe('judgeflow feedback into a real MLflow', () => {
   });
 });
 
+describe('the labels files of test/fixtures/feedback', () => {
+  it('are valid for a run of examples/basic', async () => {
+    for (const [name, count] of [
+      ['basic-labels.csv', 4],
+      ['basic-labels.jsonl', 2],
+    ] as const) {
+      const printed = captureIo({ cwd: dir });
+      const code = await feedbackCommand(
+        runId,
+        { labels: path.join(repoRoot, 'test', 'fixtures', 'feedback', name), trackingUri: uri, dryRun: true },
+        printed.io,
+      );
+      expect(code, printed.stderr()).toBe(0);
+      expect(printed.stdout()).toContain(`${count} labels valid for run ${runId} (dry run: nothing written)`);
+    }
+  });
+});
+
 describe('judgeflow feedback --interactive', () => {
   it('asks row by row, hides the judge until answered, writes each answer at once', async () => {
     const { PassThrough } = await import('node:stream');
