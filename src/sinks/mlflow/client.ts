@@ -9,6 +9,7 @@ import * as server from './client/server.js';
 import * as traces from './client/traces.js';
 import { MlflowHttp, type MlflowHttpOptions } from './http.js';
 
+export type { AssessmentUpdate } from './client/assessments.js';
 export { isNotFound } from './client/not-found.js';
 export type { PromptVersion } from './client/prompts.js';
 export type { SearchTracesOptions, SpanIngest } from './client/traces.js';
@@ -160,6 +161,9 @@ export class MlflowClient {
   }
   getAssessment(...args: Args<typeof assessments.getAssessment>) {
     return assessments.getAssessment(this.http, ...args);
+  }
+  updateAssessment(...args: Args<typeof assessments.updateAssessment>) {
+    return assessments.updateAssessment(this.http, ...args);
   }
 
   // evaluation datasets
