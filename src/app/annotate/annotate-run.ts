@@ -1,4 +1,5 @@
 import type { MlflowClient } from '../../sinks/mlflow/client.js';
+import type { Scale } from '../feedback/scale.js';
 import { writeHumanLabel } from '../feedback/write.js';
 import { type Criterion, chooseCriteria, inferCriteria } from './criteria.js';
 import { type HumanAnswer, humanAnswers, loadAnnotationRun, loadRowDetail } from './rows.js';
@@ -43,7 +44,15 @@ export async function startAnnotation(options: AnnotateRunOptions): Promise<Anno
       rows: run.rows,
       initialAnswers,
       readRow: (row) => loadRowDetail(client, row),
-      writeLabel: (label: AnnotationLabel) => writeHumanLabel(client, label),
+      writeLabel: (label: AnnotationLabel) => {
+        const criterion = criteria.find((c) => c.name === label.name);
+        // the session's scale, so a trace whose judge errored still takes the label in the run's form
+        return writeHumanLabel(
+          client,
+          label,
+          criterion !== undefined ? { scale: feedbackScale(criterion) } : {},
+        );
+      },
     },
     criteria,
     ...(options.reviewer !== undefined ? { reviewer: options.reviewer } : {}),
@@ -57,4 +66,11 @@ export async function startAnnotation(options: AnnotateRunOptions): Promise<Anno
     skipped: options.criteria === undefined ? inferred.skipped : [],
     rows: run.rows.length,
   };
+}
+
+/** The feedback module's name for a criterion's scale. */
+function feedbackScale(criterion: Criterion): Scale {
+  const scale = criterion.scale;
+  if (scale.kind === 'rubric') return { kind: 'rubric', min: scale.min, max: scale.max };
+  return { kind: 'pass-fail', written: scale.form === 'boolean' ? 'boolean' : 'yes-no' };
 }
