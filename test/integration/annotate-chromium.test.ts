@@ -54,6 +54,7 @@ const rows = [
 
 let dir = '';
 let runId = '';
+let experimentId = '';
 let client: MlflowClient;
 let session: AnnotateSession | undefined;
 let browser: Browser | undefined;
@@ -81,9 +82,11 @@ beforeAll(async () => {
     printed.io,
   );
   expect(code, printed.stderr()).toBe(0);
-  runId = (
-    JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as { mlflow: { run_id: string } }
-  ).mlflow.run_id;
+  const summary = JSON.parse(await readFile(path.join(out, 'summary.json'), 'utf8')) as {
+    mlflow: { run_id: string; experiment_id: string };
+  };
+  runId = summary.mlflow.run_id;
+  experimentId = summary.mlflow.experiment_id;
   client = new MlflowClient({ trackingUri: uri });
   session = await startAnnotation({ client, runId, reviewer: 'alice' });
   browser = await chromium.launch({
@@ -234,7 +237,7 @@ describe.skipIf(!haveBrowser)('judgeflow annotate in Chromium', () => {
           'import json, sys, mlflow',
           'mlflow.set_tracking_uri(sys.argv[1])',
           'out = []',
-          'for t in mlflow.search_traces(run_id=sys.argv[2], return_type="list"):',
+          'for t in mlflow.search_traces(locations=[sys.argv[3]], run_id=sys.argv[2], return_type="list"):',
           '    for a in t.info.assessments:',
           '        out.append({"row": t.info.tags.get("mlflow.eval.requestId"), "kind": type(a).__name__, "name": a.name,',
           '                    "type": a.source.source_type, "source": a.source.source_id, "value": a.value,',
@@ -243,6 +246,7 @@ describe.skipIf(!haveBrowser)('judgeflow annotate in Chromium', () => {
         ].join('\n'),
         uri,
         runId,
+        experimentId,
       ],
       { env: { ...process.env, MLFLOW_DISABLE_TELEMETRY: 'true' } },
     );

@@ -309,7 +309,8 @@ const SCRIPT = `
       if (state.pending[row.traceId]) delete state.pending[row.traceId][criterion.name];
       if (out.row.index === state.index) {
         render(out.row);
-        if (Object.keys(out.row.answers).length < state.criteria.length) state.current = firstOpen(out.row);
+        // a first answer moves on to the next open criterion; a changed answer or rationale stays put
+        if (!earlier && Object.keys(out.row.answers).length < state.criteria.length) state.current = firstOpen(out.row);
         renderCriteria();
       } else {
         state.rows[out.row.index].answered = Object.keys(out.row.answers).length;
@@ -354,6 +355,8 @@ const SCRIPT = `
 
   function closeEditor() {
     state.editing = null;
+    // blur now: a hidden textarea keeps the focus until the next rendering, and would eat the next key
+    el('editor-text').blur();
     el('editor').hidden = true;
   }
 
