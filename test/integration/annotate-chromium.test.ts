@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AnnotateSession, startAnnotation } from '../../src/app/annotate/annotate-run.js';
+import { annotateCommand } from '../../src/cli/commands/annotate.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { requirePythonEnv } from '../../src/setup/python-env.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
@@ -316,4 +317,54 @@ describe.skipIf(!haveBrowser)('judgeflow annotate in Chromium', () => {
       assessments.filter((a) => a.row === 'qa-003' && a.type === 'HUMAN' && a.kind === 'Feedback'),
     ).toEqual([]);
   }, 180_000);
+
+  it('judgeflow annotate without --reviewer: the page asks, a second reviewer labels the same row', async () => {
+    const stop = new AbortController();
+    const printed = captureIo();
+    const exit = annotateCommand(
+      runId,
+      { trackingUri: uri, criteria: ['exact_match'] },
+      printed.io,
+      stop.signal,
+    );
+    await expect
+      .poll(() => printed.stdout(), { timeout: 30_000 })
+      .toMatch(/annotate: http:\/\/127\.0\.0\.1:\d+\//);
+    const url = /annotate: (\S+)/.exec(printed.stdout())?.[1] as string;
+    expect(printed.stderr()).toContain('labelling 3 rows');
+    const page = await (browser as Browser).newPage();
+    try {
+      await page.goto(url);
+      await expect.poll(() => page.locator('#reviewer-input').isVisible()).toBe(true);
+      expect(await page.locator('#main').isVisible()).toBe(false);
+      await page.locator('#reviewer-input').fill('bob');
+      await page.keyboard.press('Enter');
+      await expect.poll(() => shownText(page.locator('#row-title'))).toContain('qa-001');
+      expect(await shownText(page.locator('#reviewer-shown'))).toBe('reviewer: bob');
+      // alice's labels are not bob's: nothing answered, the judges and alice hidden
+      expect(await shownText(page.locator('#progress'))).toBe('labelled 0/3');
+      expect(await page.locator('#judges').isVisible()).toBe(false);
+      expect(await page.content()).not.toContain('Paris is named');
+      await page.keyboard.press('n');
+      await waitForStatus(page, 'row labelled');
+      await expect.poll(() => shownText(page.locator('#others'))).toContain('alice');
+      expect(await shownText(page.locator('#others'))).toContain('Paris is named <b>exactly</b>');
+    } finally {
+      await page.close();
+      stop.abort();
+    }
+    expect(await exit).toBe(0);
+    const trace = (await client.getTraceInfo(
+      (
+        await client.searchTraces({ experimentIds: [experimentId], filter: `attributes.run_id = '${runId}'` })
+      ).traces.find((t) => t.tags?.['mlflow.eval.requestId'] === 'qa-001')?.trace_id as string,
+    ))!;
+    const human = (trace.assessments ?? [])
+      .filter((a) => a.source.source_type === 'HUMAN' && a.assessment_name === 'exact_match')
+      .map((a) => [a.source.source_id, a.feedback?.value]);
+    expect(human.sort()).toEqual([
+      ['alice', true],
+      ['bob', false],
+    ]);
+  });
 });
