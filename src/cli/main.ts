@@ -15,6 +15,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Register[]>> = {
   compare: async () => [(await import('./commands/compare.js')).registerCompareCommand],
   report: async () => [(await import('./commands/report.js')).registerReportCommand],
   annotate: async () => [(await import('./commands/annotate.js')).registerAnnotateCommand],
+  feedback: async () => [(await import('./commands/feedback.js')).registerFeedbackCommand],
   validate: async () => [(await import('./commands/validate.js')).registerValidateCommand],
   setup: async () => [(await import('./commands/setup.js')).registerSetupCommand],
   schema: async () => [(await import('./commands/schema.js')).registerSchemaCommand],

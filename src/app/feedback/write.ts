@@ -27,6 +27,8 @@ export interface LabelProblem {
   field: 'trace_id' | 'name' | 'value' | 'reviewer' | 'expected';
   /** What was expected instead, in words. */
   expected: string;
+  /** For a repeated (trace, criterion, reviewer): the index of the label that gave it first. */
+  duplicateOf?: number;
 }
 
 export interface ValidateLabelsOptions {
@@ -90,7 +92,8 @@ export function checkLabels(
       problems.push({
         index,
         field: 'reviewer',
-        expected: `one label per trace, criterion and reviewer (label ${first + 1} gives this one already)`,
+        expected: 'one label per trace, criterion and reviewer',
+        duplicateOf: first,
       });
     } else seen.set(key, index);
     const scaled = scaleValue(label.value, scales.get(label.name));
