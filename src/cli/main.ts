@@ -14,6 +14,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Register[]>> = {
   agreement: async () => [(await import('./commands/agreement.js')).registerAgreementCommand],
   compare: async () => [(await import('./commands/compare.js')).registerCompareCommand],
   report: async () => [(await import('./commands/report.js')).registerReportCommand],
+  annotate: async () => [(await import('./commands/annotate.js')).registerAnnotateCommand],
   feedback: async () => [(await import('./commands/feedback.js')).registerFeedbackCommand],
   validate: async () => [(await import('./commands/validate.js')).registerValidateCommand],
   setup: async () => [(await import('./commands/setup.js')).registerSetupCommand],
