@@ -48,7 +48,14 @@ export function calibrate(
     if (group === undefined) judgeGroups.set(key, [verdict]);
     else group.push(verdict);
   }
+  const unlabelled = new Set<string>();
   const judges = [...judgeGroups.values()]
+    .filter((verdicts) => {
+      const name = (verdicts[0] as JudgeVerdictRecord).name;
+      if (labelsByName.has(name)) return true;
+      unlabelled.add(name);
+      return false;
+    })
     .map((verdicts) =>
       judgeCalibration(verdicts, labelsByName.get((verdicts[0] as JudgeVerdictRecord).name), input, settings),
     )
@@ -76,7 +83,14 @@ export function calibrate(
       first_position_rate: num(result.firstPositionRate),
     };
   }
-  return { schema: 'judgeflow.calibration/v1', judges, humans, position, unmatched_labels: unmatched };
+  return {
+    schema: 'judgeflow.calibration/v1',
+    judges,
+    humans,
+    position,
+    unlabelled_judges: [...unlabelled].sort(),
+    unmatched_labels: unmatched,
+  };
 }
 
 /** item → reviewer → label, per criterion (item order as first seen). */

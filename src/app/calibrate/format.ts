@@ -60,6 +60,8 @@ export function formatCalibration(report: CalibrationReport): string {
       `pairwise (${p.judge}): position consistency ${fixed(p.position_consistency)} (${p.consistent} of ${p.pairs} pairs), first-position rate ${fixed(p.first_position_rate)}`,
     );
   }
+  if (report.unlabelled_judges.length > 0)
+    out.push('', `judges with no human label (not calibrated): ${report.unlabelled_judges.join(', ')}`);
   const unmatched = Object.entries(report.unmatched_labels);
   if (unmatched.length > 0)
     out.push(

@@ -113,6 +113,8 @@ export interface CalibrationReport {
     position_consistency: number | null;
     first_position_rate: number | null;
   } | null;
+  /** Feedback names judged on the items but labelled by no one (not calibrated). */
+  unlabelled_judges: string[];
   /** Human labels on criteria no judge assessed, per name. */
   unmatched_labels: Record<string, number>;
   mlflow?: { calibration_run_id: string; experiment_id: string; url: string };
