@@ -164,3 +164,56 @@ export function spearmanCases(seed: number, count: number): SpearmanCase[] {
   }
   return cases;
 }
+
+export interface CalibrationCase {
+  humans: Array<{ itemId: string; name: string; value: AgreementLabel; reviewer: string }>;
+  judges: Array<{
+    itemId: string;
+    name: string;
+    judge: string;
+    sourceType: 'LLM_JUDGE';
+    value: AgreementLabel;
+  }>;
+}
+
+/**
+ * Whole calibrations: 2–4 reviewers who each skip some items, a judge that agrees with the truth
+ * part of the time, on pass/fail or 1–5 labels.
+ */
+export function calibrationCases(seed: number, count: number): CalibrationCase[] {
+  const next = seededUniform(seed);
+  const cases: CalibrationCase[] = [];
+  for (let c = 0; c < count; c++) {
+    const likert = c % 2 === 1;
+    const k = likert ? 5 : 2;
+    const value = (i: number): AgreementLabel => (likert ? i + 1 : i === 1 ? 'yes' : 'no');
+    const reviewers = int(next, 2, 4);
+    const items = int(next, 5, 60);
+    const humanAgreement = 0.4 + next() * 0.6;
+    const judgeAgreement = next();
+    const humans: CalibrationCase['humans'] = [];
+    const judges: CalibrationCase['judges'] = [];
+    for (let i = 0; i < items; i++) {
+      const truth = int(next, 0, k - 1);
+      const itemId = `row-${i}`;
+      for (let r = 0; r < reviewers; r++) {
+        if (next() < 0.15) continue;
+        humans.push({
+          itemId,
+          name: 'c',
+          value: value(rate(next, truth, k, humanAgreement)),
+          reviewer: `r${r}`,
+        });
+      }
+      judges.push({
+        itemId,
+        name: 'c',
+        judge: 'j',
+        sourceType: 'LLM_JUDGE',
+        value: value(rate(next, truth, k, judgeAgreement)),
+      });
+    }
+    cases.push({ humans, judges });
+  }
+  return cases;
+}
