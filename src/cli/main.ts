@@ -12,6 +12,7 @@ type Register = (program: Command, setExitCode: (code: number) => void) => void;
 const COMMAND_MODULES: Record<string, () => Promise<Register[]>> = {
   run: async () => [(await import('./commands/run.js')).registerRunCommand],
   agreement: async () => [(await import('./commands/agreement.js')).registerAgreementCommand],
+  calibrate: async () => [(await import('./commands/calibrate.js')).registerCalibrateCommand],
   compare: async () => [(await import('./commands/compare.js')).registerCompareCommand],
   report: async () => [(await import('./commands/report.js')).registerReportCommand],
   annotate: async () => [(await import('./commands/annotate.js')).registerAnnotateCommand],
