@@ -91,6 +91,41 @@ describe('calibrate', () => {
     expect(human?.alpha_level).toBe('nominal');
   });
 
+  it("a judge's verdict that a human label overrode (as judgeflow feedback writes it) still counts as the judge's", () => {
+    const judge = source('LLM_JUDGE', 'openai:/gpt-4.1-mini');
+    const input = calibrationInputFromTraces([
+      {
+        trace_id: 'tr-0',
+        assessments: [
+          // overridden by alice's label: MLflow marked it invalid, it stays the judge's verdict
+          feedback('correctness', 'yes', judge, { assessment_id: 'a-judge', valid: false }),
+          feedback('correctness', 'no', source('HUMAN', 'alice'), { overrides: 'a-judge' }),
+          // bob's label points at the same (already invalid) verdict
+          feedback('correctness', 'no', source('HUMAN', 'bob'), { overrides: 'a-judge' }),
+        ],
+      },
+      {
+        trace_id: 'tr-1',
+        assessments: [
+          // replaced by a newer verdict of the judge: that one counts, this one does not
+          feedback('correctness', 'no', judge, { assessment_id: 'a-old', valid: false }),
+          feedback('correctness', 'yes', judge, { assessment_id: 'a-new', overrides: 'a-old' }),
+          feedback('correctness', 'yes', source('HUMAN', 'alice')),
+        ],
+      },
+    ]);
+    expect(input.judges.map((j) => [j.itemId, j.value])).toEqual([
+      ['tr-0', 'yes'],
+      ['tr-1', 'yes'],
+    ]);
+    expect(input.overridden).toEqual({ correctness: 1 });
+    expect(input.humans.map((h) => [h.itemId, h.reviewer, h.value])).toEqual([
+      ['tr-0', 'alice', 'no'],
+      ['tr-0', 'bob', 'no'],
+      ['tr-1', 'alice', 'yes'],
+    ]);
+  });
+
   it('Spearman for numeric scores against the mean human score; prompt versions apart', () => {
     const report = calibrate({
       humans: [1, 2, 3, 4].flatMap((v, i) => [

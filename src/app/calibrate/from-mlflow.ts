@@ -45,8 +45,12 @@ export async function runTraces(client: MlflowClient, runId: string): Promise<Tr
 /**
  * The human labels and judge verdicts of traces' feedback assessments. HUMAN sources are labels
  * (`source_id` the reviewer); LLM_JUDGE (and the legacy AI_JUDGE) and CODE sources are judges.
- * Assessments MLflow marks `valid: false` — overridden by a newer one — are counted per name and
- * otherwise left out; expectations, error feedback and values that are no label are left out.
+ * Assessments MLflow marks `valid: false` — overridden by a newer one — are counted per name and left
+ * out, with one exception: a judge's verdict that only human labels override is still that judge's
+ * verdict. `judgeflow feedback` and the annotation page write a label the way MLflow's
+ * `override_feedback` does, which marks the judge's assessment invalid; dropping it would leave nothing
+ * to calibrate against the very labels that overrode it. Expectations, error feedback and values that
+ * are no label are left out.
  */
 export function calibrationInputFromTraces(traces: readonly TraceInfo[]): CalibrationInput {
   const humans: HumanLabelRecord[] = [];
@@ -54,10 +58,24 @@ export function calibrationInputFromTraces(traces: readonly TraceInfo[]): Calibr
   const overridden: Record<string, number> = {};
   for (const trace of traces) {
     const assessments = [...(trace.assessments ?? [])].sort(byTime);
+    // the ids human labels override, and those another verdict replaced
+    const overriddenBy = (human: boolean) =>
+      new Set(
+        assessments
+          .filter((a) => (a.source.source_type === 'HUMAN') === human && a.overrides !== undefined)
+          .map((a) => a.overrides as string),
+      );
+    const overriddenByHuman = overriddenBy(true);
+    const replacedByJudge = overriddenBy(false);
     for (const assessment of assessments) {
       if (assessment.feedback === undefined) continue;
       const name = assessment.assessment_name;
-      if (assessment.valid === false) {
+      const judgeOverriddenByHuman =
+        assessment.source.source_type !== 'HUMAN' &&
+        assessment.assessment_id !== undefined &&
+        overriddenByHuman.has(assessment.assessment_id) &&
+        !replacedByJudge.has(assessment.assessment_id);
+      if (assessment.valid === false && !judgeOverriddenByHuman) {
         overridden[name] = (overridden[name] ?? 0) + 1;
         continue;
       }
