@@ -177,6 +177,45 @@ describe('judge prompts in the MLflow prompt registry', () => {
     }
   });
 
+  it('a registry version that lacks a variable the judge fills stops the run at pre-flight, naming it', async () => {
+    const client = new MlflowClient({ trackingUri: inject('mlflowUri'), env: readEnv({}) });
+    let version: string;
+    try {
+      version = (
+        await client.registerPrompt({
+          name: `${PREFIX}relevance_to_query`,
+          type: 'chat',
+          template: JSON.stringify([{ role: 'user', content: 'Is this relevant? {{ response }}' }]),
+        })
+      ).version;
+    } finally {
+      await client.close();
+    }
+    await writeFile(
+      path.join(dir, 'eval-bad.yaml'),
+      [
+        'dataset: { records: [{ inputs: { question: "Hi?" }, outputs: "Hello" }] }',
+        'scorers:',
+        `  - { type: relevance_to_query, prompt: "prompts:/${PREFIX}relevance_to_query/${version}" }`,
+        'judge:',
+        `  model: { provider: openai-compatible, base_url: "${inject('judgeBaseUrl')}", model: ${MODEL} }`,
+        '',
+      ].join('\n'),
+    );
+    const printed = captureIo({ cwd: dir });
+    const out = path.join(dir, 'bad-out');
+    const code = await runCommand(
+      'eval-bad.yaml',
+      { ...noMlflowRun, mlflow: true, trackingUri: inject('mlflowUri'), out },
+      printed.io,
+    );
+    expect(code).toBe(2);
+    expect(printed.stderr()).toMatch(/eval-bad\.yaml:3: prompt prompts:\/jfit\w+\.relevance_to_query\/\d+ /);
+    expect(printed.stderr()).toContain(
+      'does not use {{ request }}, which the relevance_to_query judge needs (it fills {{ request }}, {{ response }})',
+    );
+  });
+
   it('agreement --prompt-versions compares two versions on the same labelled cases: one run each', async () => {
     const printed = captureIo({ cwd: dir });
     const code = await agreementCommand(
