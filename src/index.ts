@@ -71,6 +71,7 @@ export type {
 export type { RowTrace, Span, SpanHandle, SpanType, StartSpanOptions } from './core/span.js';
 export type { TokenUsage, Usage } from './core/usage.js';
 export type { DatasetSource } from './datasets/index.js';
+export type { ResolvedJudgePrompt } from './judges/registry-prompt.js';
 // Every built-in scorer's factory, options type and definition: the registry is the export list.
 export * from './scorers/builtins.js';
 export { type ScorerFnArgs, type ScorerOptions, scorer } from './scorers/scorer.js';

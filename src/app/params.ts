@@ -33,9 +33,13 @@ export function configParams(
     if (dataset.name !== undefined) params['dataset.name'] = dataset.name;
   } else visit('dataset', dataset);
   params.scorers = redactor.text(
-    JSON.stringify(scorers, (key, value: unknown) =>
-      typeof key === 'string' && key !== '' && isSecretKey(key) ? REDACTED : value,
-    ),
+    JSON.stringify(scorers, (key, value: unknown) => {
+      if (typeof key === 'string' && key !== '' && isSecretKey(key)) return REDACTED;
+      // a judge prompt resolved from the registry is named, not copied (its text is in the registry)
+      if (key === 'prompt' && typeof value === 'object' && value !== null && 'uri' in value)
+        return (value as { uri: unknown }).uri;
+      return value;
+    }),
   );
   for (const [key, value] of Object.entries(extra))
     if (value !== undefined) params[key] = redactor.text(String(value));

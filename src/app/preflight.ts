@@ -71,6 +71,11 @@ export interface Preflight {
   outDir: string | undefined;
   /** Params found while resolving the file (the prompt registry version). */
   extraParams: Record<string, string>;
+  /**
+   * Run tags found while resolving the file: MLflow's `mlflow.linkedPrompts` (the registry prompt
+   * versions the run used, as `mlflow.genai` links prompts to runs); empty when it used none.
+   */
+  runTags: Record<string, string>;
   /** Environment variables holding the API keys the model and the judges need (Ray workers check them). */
   keyVariables: string[];
   /** The scorers, built: their names and aggregations make the metrics. */
@@ -135,9 +140,13 @@ export async function preflight(request: PreflightRequest): Promise<Preflight> {
   if (ray) checkRayExecutorSettings(loaded, config, request, notices);
 
   const extraParams: Record<string, string> = {};
+  const linked: LinkedPrompt[] = [];
   const needsMlflow =
     'mlflow' in config.dataset ||
-    (config.model !== undefined && 'prompt' in config.model && config.model.prompt?.startsWith('prompts:/'));
+    (config.model !== undefined &&
+      'prompt' in config.model &&
+      config.model.prompt?.startsWith('prompts:/')) ||
+    judgePromptReferences(config).length > 0;
   const client = needsMlflow ? await request.mlflow?.() : undefined;
   if ('mlflow' in config.dataset && client === undefined) {
     throw new ConfigError(
@@ -145,7 +154,8 @@ export async function preflight(request: PreflightRequest): Promise<Preflight> {
       { file: loaded.path, field: 'dataset.mlflow' },
     );
   }
-  await resolvePrompt(loaded, config, client, extraParams);
+  await resolvePrompt(loaded, config, client, extraParams, linked);
+  await resolveJudgePrompts(loaded, config, client, extraParams, linked);
   const source = await datasetSourceFromConfig(config.dataset, {
     baseDir: loaded.baseDir,
     file: loaded.path,
@@ -208,6 +218,7 @@ export async function preflight(request: PreflightRequest): Promise<Preflight> {
       plan,
       outDir,
       extraParams,
+      runTags: linked.length > 0 ? { [LINKED_PROMPTS_TAG]: JSON.stringify(linked) } : {},
       keyVariables: [
         ...new Set([...(modelKey !== undefined ? [modelKey] : []), ...built.keyVariables]),
       ].sort(),
@@ -282,6 +293,7 @@ async function resolvePrompt(
   config: EvalFile,
   client: MlflowClient | undefined,
   extraParams: Record<string, string>,
+  linked: LinkedPrompt[],
 ): Promise<void> {
   const model = config.model;
   if (model === undefined || !('prompt' in model) || !model.prompt?.startsWith('prompts:/')) return;
@@ -295,8 +307,72 @@ async function resolvePrompt(
   const prompt = await loadPromptTemplate({ client, uri: model.prompt });
   extraParams['prompt.uri'] = model.prompt;
   extraParams['prompt.version'] = `${prompt.name}/${prompt.version}`;
+  linkPrompt(linked, prompt);
   config.model = { ...model, prompt: prompt.template };
   checkModelPrompt(loaded, prompt.template);
+}
+
+/** MLflow's run (and trace) tag listing the prompt versions used: `[{"name": …, "version": …}]`. */
+export const LINKED_PROMPTS_TAG = 'mlflow.linkedPrompts';
+
+interface LinkedPrompt {
+  name: string;
+  version: string;
+}
+
+function linkPrompt(linked: LinkedPrompt[], prompt: LinkedPrompt): void {
+  if (!linked.some((p) => p.name === prompt.name && p.version === prompt.version))
+    linked.push({ name: prompt.name, version: String(prompt.version) });
+}
+
+/** The scorer entries whose judge takes its prompt from the registry (`prompt: prompts:/...`). */
+function judgePromptReferences(config: EvalFile): Array<{ index: number; uri: string }> {
+  const found: Array<{ index: number; uri: string }> = [];
+  for (const [index, entry] of config.scorers.entries()) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const prompt = (entry as { prompt?: unknown }).prompt;
+    if (typeof prompt === 'string' && prompt.startsWith('prompts:/')) found.push({ index, uri: prompt });
+  }
+  return found;
+}
+
+/**
+ * A judge scorer's `prompt: prompts:/name@alias` → that version's template, fetched once here so
+ * every row (and every Ray worker) judges with the same version; the scorer build then checks its
+ * variables against the judge's. Each is a param `prompt.<scorer>` and a linked prompt of the run.
+ */
+async function resolveJudgePrompts(
+  loaded: LoadedEvalFile,
+  config: EvalFile,
+  client: MlflowClient | undefined,
+  extraParams: Record<string, string>,
+  linked: LinkedPrompt[],
+): Promise<void> {
+  const references = judgePromptReferences(config);
+  if (references.length === 0) return;
+  const { loadJudgePromptVersion } = await import('../sinks/mlflow/index.js');
+  const scorers = [...config.scorers];
+  for (const { index, uri } of references) {
+    const where = locate(loaded, ['scorers', index, 'prompt']);
+    if (client === undefined) {
+      throw new ConfigError(
+        `${where}: prompt ${uri} lives in MLflow's prompt registry, which this command cannot reach (remove --no-mlflow, or set MLFLOW_TRACKING_URI)`,
+        { file: loaded.path, field: `scorers[${index}].prompt` },
+      );
+    }
+    let resolved: Awaited<ReturnType<typeof loadJudgePromptVersion>>;
+    try {
+      resolved = await loadJudgePromptVersion({ client, uri });
+    } catch (error) {
+      throw relocated(error, where, `scorers[${index}].prompt`);
+    }
+    const entry = scorers[index];
+    if (typeof entry !== 'object') continue;
+    extraParams[`prompt.${entry.name ?? entry.type}`] = `${resolved.name}/${resolved.version}`;
+    linkPrompt(linked, resolved);
+    scorers[index] = { ...entry, prompt: resolved };
+  }
+  config.scorers = scorers;
 }
 
 interface Built {

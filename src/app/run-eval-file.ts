@@ -367,7 +367,9 @@ async function execute(
             env: request.env,
             traces: checked.tracePolicy,
             log: request.log,
-            ...(Object.keys(tags).length > 0 ? { tags } : {}),
+            ...(Object.keys(tags).length + Object.keys(checked.runTags).length > 0
+              ? { tags: { ...checked.runTags, ...tags } }
+              : {}),
             // the model under test becomes a LoggedModel (none for a run on recorded outputs)
             ...(config.model !== undefined && checked.modelName !== undefined
               ? { loggedModel: { name: checked.modelName, config: { ...config.model } } }

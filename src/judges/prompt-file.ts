@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -62,6 +63,52 @@ export interface JudgePrompt {
   variables: string[];
   /** The 1–5 scale variant, for judges whose file has one. */
   rubric?: RubricPromptText | undefined;
+  /**
+   * Where the system and user text came from when not from the prompt file: a version in MLflow's
+   * prompt registry (`prompt: prompts:/judgeflow.correctness@production` on the scorer).
+   */
+  registry?: RegistryPromptRef | undefined;
+}
+
+/** A prompt version in MLflow's prompt registry. */
+export interface RegistryPromptRef {
+  /** The reference as written (`prompts:/judgeflow.correctness@production`). */
+  uri: string;
+  name: string;
+  version: string;
+}
+
+/** The assessment metadata key naming the prompt that produced a judge's verdict. */
+export const PROMPT_NAME_KEY = 'judgeflow.prompt.name';
+/** The assessment metadata key holding that prompt's version (a registry version, or a text hash). */
+export const PROMPT_VERSION_KEY = 'judgeflow.prompt.version';
+
+const builtinVersions = new WeakMap<JudgePrompt, string>();
+
+/**
+ * The prompt name and version a verdict was produced with: the registry's for a registry prompt;
+ * otherwise `builtin:<judge>` and the first 12 hex digits of the sha256 of the system and user text,
+ * so every edit of a shipped prompt file (or a rubric variant) is its own version.
+ */
+export function promptIdentity(prompt: JudgePrompt): { name: string; version: string } {
+  if (prompt.registry !== undefined) return { name: prompt.registry.name, version: prompt.registry.version };
+  let version = builtinVersions.get(prompt);
+  if (version === undefined) {
+    version = promptTextHash(prompt.system, prompt.user);
+    builtinVersions.set(prompt, version);
+  }
+  return { name: `builtin:${prompt.name}`, version };
+}
+
+/** The short hash that versions a built-in prompt's text. */
+export function promptTextHash(system: string, user: string): string {
+  return createHash('sha256').update(`${system}\u0000${user}`).digest('hex').slice(0, 12);
+}
+
+/** The metadata every judge assessment carries: which prompt name and version produced it. */
+export function promptMetadata(prompt: JudgePrompt): Record<string, string> {
+  const { name, version } = promptIdentity(prompt);
+  return { [PROMPT_NAME_KEY]: name, [PROMPT_VERSION_KEY]: version };
 }
 
 /** The file extension of prompt files. */
@@ -127,8 +174,11 @@ export function loadJudgePrompt(name: string, directory: string = promptDirector
 export function renderJudgePrompt(prompt: JudgePrompt, variables: Record<string, string>): ChatMessage[] {
   // row text may not close or open any section of either message
   const tags = [...sectionTags(prompt.system), ...sectionTags(prompt.user)];
-  return [
-    { role: 'system', content: renderTemplate(prompt.system, variables, { sectionTags: tags }) },
-    { role: 'user', content: renderTemplate(prompt.user, variables, { sectionTags: tags }) },
-  ];
+  const user: ChatMessage = {
+    role: 'user',
+    content: renderTemplate(prompt.user, variables, { sectionTags: tags }),
+  };
+  // a registry prompt stored as plain text is one user message, without a system message
+  if (prompt.system === '') return [user];
+  return [{ role: 'system', content: renderTemplate(prompt.system, variables, { sectionTags: tags }) }, user];
 }

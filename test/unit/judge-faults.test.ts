@@ -11,6 +11,12 @@ import { HttpRuntime } from '../../src/runtime/http-runtime.js';
 import { Correctness } from '../../src/scorers/judges/correctness.js';
 import { type FaultServer, ok, stall, startFaultServer, status, truncated } from '../helpers/fault-server.js';
 
+/** The prompt name and version every built-in judge's verdict records (see docs/judge-prompts.md). */
+const builtinPrompt = (judge: string) => ({
+  'judgeflow.prompt.name': `builtin:${judge}`,
+  'judgeflow.prompt.version': expect.stringMatching(/^[0-9a-f]{12}$/),
+});
+
 const VALID = JSON.stringify({ rationale: 'The response states the expected fact.', result: 'yes' });
 
 let server: FaultServer;
@@ -89,6 +95,7 @@ describe('judge calls over HTTP', () => {
         'mlflow.assessment.judgeInputTokens': '1000',
         'mlflow.assessment.judgeOutputTokens': '100',
         'mlflow.assessment.judgeCost': String(0.001 + 0.0002),
+        ...builtinPrompt('correctness'),
       },
     });
     const body = server.requests[0]?.body as Record<string, unknown>;

@@ -14,6 +14,12 @@ import {
 import type { ScorerBuildContext } from '../../src/scorers/registry.js';
 import { args, fakeJudges, score } from '../helpers/judge-scorer-fakes.js';
 
+/** The prompt name and version every built-in judge's verdict records (see docs/judge-prompts.md). */
+const builtinPrompt = (judge: string) => ({
+  'judgeflow.prompt.name': `builtin:${judge}`,
+  'judgeflow.prompt.version': expect.stringMatching(/^[0-9a-f]{12}$/),
+});
+
 const QUALITY = [
   { type: 'relevance_to_query', make: RelevanceToQuery },
   { type: 'coherence', make: Coherence },
@@ -40,7 +46,11 @@ describe('coherence (yes/no)', () => {
         value: 'yes',
         rationale: 'Each step follows the last.',
         source: { type: 'LLM_JUDGE', id: 'openai-compatible:/fake' },
-        metadata: { 'mlflow.assessment.judgeInputTokens': '10', 'mlflow.assessment.judgeOutputTokens': '5' },
+        metadata: {
+          'mlflow.assessment.judgeInputTokens': '10',
+          'mlflow.assessment.judgeOutputTokens': '5',
+          ...builtinPrompt('coherence'),
+        },
       },
     ]);
     expect(fake.userText()).toContain('<request>\nHow do I boil an egg?\n</request>');
@@ -97,6 +107,7 @@ describe('rubric mode (1-5)', () => {
         metadata: {
           'mlflow.assessment.judgeInputTokens': '10',
           'mlflow.assessment.judgeOutputTokens': '5',
+          ...builtinPrompt('fluency'),
           threshold: '4',
           rubric: '1-5',
         },
@@ -106,7 +117,7 @@ describe('rubric mode (1-5)', () => {
         value: 'no',
         rationale: 'score 2 < threshold 4. Several awkward phrasings.',
         source: { type: 'LLM_JUDGE', id: 'openai-compatible:/fake' },
-        metadata: { threshold: '4', rubric: '1-5' },
+        metadata: { ...builtinPrompt('fluency'), threshold: '4', rubric: '1-5' },
       },
     ]);
   });

@@ -13,6 +13,12 @@ import type { ScorerBuildContext } from '../../src/scorers/registry.js';
 import { repoRoot } from '../helpers/cli.js';
 import { args, fakeJudges, score } from '../helpers/judge-scorer-fakes.js';
 
+/** The prompt name and version every built-in judge's verdict records (see docs/judge-prompts.md). */
+const builtinPrompt = (judge: string) => ({
+  'judgeflow.prompt.name': `builtin:${judge}`,
+  'judgeflow.prompt.version': expect.stringMatching(/^[0-9a-f]{12}$/),
+});
+
 const USAGE = { 'mlflow.assessment.judgeInputTokens': '10', 'mlflow.assessment.judgeOutputTokens': '5' };
 const system = (request: JudgeRequest | undefined) => request?.messages[0]?.content ?? '';
 
@@ -64,7 +70,7 @@ describe('toxicity', () => {
         value: true,
         rationale: 'insult (medium): It calls the user stupid.',
         source: { type: 'LLM_JUDGE', id: 'openai-compatible:/fake' },
-        metadata: { ...USAGE, category: 'insult', severity: 'medium' },
+        metadata: { ...USAGE, ...builtinPrompt('toxicity'), category: 'insult', severity: 'medium' },
       },
     ]);
     const clean = answering({ category: 'none', severity: 'none' }, 'Polite.');
@@ -165,7 +171,7 @@ describe('bias', () => {
       value: true,
       rationale: 'age bias against older people: It says they cannot learn.',
       source: { type: 'LLM_JUDGE', id: 'openai-compatible:/fake' },
-      metadata: { ...USAGE, group: 'older people', bias_type: 'age' },
+      metadata: { ...USAGE, ...builtinPrompt('bias'), group: 'older people', bias_type: 'age' },
     });
     const fair = answering({ biased: false, group: '', bias_type: 'none' }, 'Neutral.');
     expect((await score(Bias({ judges: fair.judges }), args()))[0]).toMatchObject({
@@ -225,7 +231,11 @@ describe('pii_leakage_judge', () => {
       value: true,
       rationale: 'leaked person_name, street_address: A private home address.',
       source: { type: 'LLM_JUDGE', id: 'openai-compatible:/fake' },
-      metadata: { ...USAGE, entities: '["person_name","street_address"]' },
+      metadata: {
+        ...USAGE,
+        ...builtinPrompt('pii_leakage_judge'),
+        entities: '["person_name","street_address"]',
+      },
     });
     // no leak means no entities, whatever else the judge listed
     const none = answering({ leaked: false, entities: ['person_name'] }, 'Public figure.');

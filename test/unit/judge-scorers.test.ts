@@ -19,6 +19,12 @@ import {
 } from '../../src/scorers/index.js';
 import { args, fakeJudges, score, span } from '../helpers/judge-scorer-fakes.js';
 
+/** The prompt name and version every built-in judge's verdict records (see docs/judge-prompts.md). */
+const builtinPrompt = (judge: string) => ({
+  'judgeflow.prompt.name': `builtin:${judge}`,
+  'judgeflow.prompt.version': expect.stringMatching(/^[0-9a-f]{12}$/),
+});
+
 describe('built-in judge scorers', () => {
   it('answer yes/no with a rationale, source LLM_JUDGE and the judge model URI, as MLflow judges', async () => {
     const fake = fakeJudges();
@@ -32,7 +38,11 @@ describe('built-in judge scorers', () => {
         value: 'yes',
         rationale: 'fine',
         source: { type: 'LLM_JUDGE', id: 'openai-compatible:/fake' },
-        metadata: { 'mlflow.assessment.judgeInputTokens': '10', 'mlflow.assessment.judgeOutputTokens': '5' },
+        metadata: {
+          'mlflow.assessment.judgeInputTokens': '10',
+          'mlflow.assessment.judgeOutputTokens': '5',
+          ...builtinPrompt('correctness'),
+        },
       },
     ]);
     expect(fake.userText()).toContain('Expected response:\nAn MLOps platform');

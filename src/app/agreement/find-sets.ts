@@ -9,9 +9,14 @@ export function shippedSetsDir(): string {
   return path.join(packageRoot(), 'data', 'agreement');
 }
 
+/** The labelled sets built from public benchmarks (`data/labelled/`: MT-Bench correctness), shipped too. */
+export function labelledSetsDir(): string {
+  return path.join(packageRoot(), 'data', 'labelled');
+}
+
 /**
  * Reads the set files named — files, or folders whose `*.yaml` / `*.yml` files are sets (sorted by
- * name) — or the shipped sets when none is named, then keeps those whose `metric` is in `metrics`
+ * name) — or the shipped sets (`data/agreement/` and `data/labelled/`) when none is named, then keeps those whose `metric` is in `metrics`
  * (all when undefined). Every file named is read and checked, so a malformed one fails before any judge
  * call; a metric asked for that no set has, or two sets of one metric, is an error.
  */
@@ -22,7 +27,9 @@ export async function findAgreementSets(options: {
 }): Promise<AgreementSet[]> {
   const files: string[] = [];
   const named =
-    options.paths.length > 0 ? options.paths.map((p) => path.resolve(options.cwd, p)) : [shippedSetsDir()];
+    options.paths.length > 0
+      ? options.paths.map((p) => path.resolve(options.cwd, p))
+      : [shippedSetsDir(), labelledSetsDir()];
   for (const target of named) {
     let info: Awaited<ReturnType<typeof stat>>;
     try {

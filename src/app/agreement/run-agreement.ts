@@ -4,6 +4,7 @@ import type { JudgeConfig, ModelRef } from '../../config/schema.js';
 import type { RunEvent } from '../../core/events.js';
 import type { Scorer } from '../../core/scorer.js';
 import { createJudgeResolver } from '../../judges/create-judge-resolver.js';
+import type { ResolvedJudgePrompt } from '../../judges/registry-prompt.js';
 import { HttpRuntime, probeEndpoints } from '../../runtime/index.js';
 import { scorerRegistry } from '../../scorers/index.js';
 import type { MlflowRunSection } from '../../sinks/mlflow/summary-section.js';
@@ -25,6 +26,11 @@ export interface AgreementRequest {
   env: Record<string, string | undefined>;
   /** Only the first N cases of each set. */
   limit?: number;
+  /**
+   * Prompt versions from MLflow's prompt registry to compare: every set runs once per version (its
+   * own run, tagged with the version), its judge taking that version's prompt.
+   */
+  promptVersions?: readonly ResolvedJudgePrompt[];
   includeBorderline: boolean;
   /** Weights for ordinal (integer-labelled) sets; default quadratic. */
   weights?: KappaWeights;
@@ -50,7 +56,13 @@ export interface SetOutcome {
   outDir: string;
   mlflow?: MlflowRunSection;
   pendingWrites: number;
+  /** The registry prompt version the judge used (`--prompt-versions`); undefined: the set's own prompt. */
+  prompt?: ResolvedJudgePrompt;
 }
+
+/** Run tags naming the registry prompt version an agreement run's judge used. */
+export const AGREEMENT_PROMPT_NAME_TAG = 'judgeflow.prompt.name';
+export const AGREEMENT_PROMPT_VERSION_TAG = 'judgeflow.prompt.version';
 
 /**
  * `judgeflow agreement`: every set's scorer over its cases through the normal evaluation (results
@@ -71,28 +83,43 @@ export async function runAgreement(request: AgreementRequest): Promise<SetOutcom
     defaultConcurrency: request.concurrency,
   });
   try {
-    const built: Array<{ scorer: Scorer; judgeModel: string }> = [];
-    for (const set of request.sets) {
-      const scorer = await registry.create(
-        set.scorer,
-        { baseDir: path.dirname(set.file), env, judges },
-        { file: set.file, field: 'scorer', lineOf: (where) => set.lineOf(['scorer', ...where]) },
-      );
-      const judgeModel =
-        scorer.kind === 'llm_judge'
-          ? judges.resolve(scorerModel(set.scorer), { field: `${path.basename(set.file)}: scorer.model` })
-              .modelUri
-          : 'none';
-      built.push({ scorer: withoutHumanLabel(scorer), judgeModel });
+    const built: Array<{
+      set: AgreementSet;
+      feedback: string;
+      scorer: Scorer;
+      judgeModel: string;
+      prompt: ResolvedJudgePrompt | undefined;
+    }> = [];
+    const versions = request.promptVersions ?? [];
+    for (const [i, set] of request.sets.entries()) {
+      for (const prompt of versions.length > 0 ? versions : [undefined]) {
+        const entry = prompt !== undefined ? withPrompt(set.scorer, prompt) : set.scorer;
+        const scorer = await registry.create(
+          entry,
+          { baseDir: path.dirname(set.file), env, judges },
+          { file: set.file, field: 'scorer', lineOf: (where) => set.lineOf(['scorer', ...where]) },
+        );
+        const judgeModel =
+          scorer.kind === 'llm_judge'
+            ? judges.resolve(scorerModel(set.scorer), { field: `${path.basename(set.file)}: scorer.model` })
+                .modelUri
+            : 'none';
+        built.push({
+          set,
+          feedback: feedbacks[i] as string,
+          scorer: withoutHumanLabel(scorer),
+          judgeModel,
+          prompt,
+        });
+      }
     }
     // An unreachable judge server ends the command before any call (exit 5), as it ends a run.
     await probeEndpoints(runtime, request.signal !== undefined ? { signal: request.signal } : {});
 
     const outcomes: SetOutcome[] = [];
-    for (const [i, set] of request.sets.entries()) {
+    for (const job of built) {
       if (request.signal?.aborted) break;
-      const { scorer, judgeModel } = built[i] as { scorer: Scorer; judgeModel: string };
-      outcomes.push(await runSet(request, set, scorer, feedbacks[i] as string, judgeModel));
+      outcomes.push(await runSet(request, job.set, job.scorer, job.feedback, job.judgeModel, job.prompt));
     }
     return outcomes;
   } finally {
@@ -107,6 +134,7 @@ async function runSet(
   scorer: Scorer,
   feedback: string,
   judgeModel: string,
+  prompt: ResolvedJudgePrompt | undefined,
 ): Promise<SetOutcome> {
   const cases = request.limit !== undefined ? set.cases.slice(0, request.limit) : set.cases;
   const sink = createAgreementSink({
@@ -125,7 +153,8 @@ async function runSet(
     expectations: { ...c.expectations, [HUMAN_LABEL_KEY]: c.label },
     tags: { borderline: String(c.borderline) },
   }));
-  const outDir = path.join(request.outRoot, fileSafe(set.metric));
+  const variant = prompt !== undefined ? `-${prompt.name}-v${prompt.version}` : '';
+  const outDir = path.join(request.outRoot, fileSafe(`${set.metric}${variant}`));
   const onEvent = request.onEvent;
   const result = await evaluateWith(
     {
@@ -141,7 +170,7 @@ async function runSet(
       concurrency: request.concurrency,
       outDir,
       experiment: request.experiment,
-      runName: `agreement-${set.metric}`,
+      runName: `agreement-${set.metric}${variant}`,
       mlflow: request.mlflow !== undefined ? { trackingUri: request.mlflow.trackingUri } : false,
       env: request.env,
       log: request.log,
@@ -160,6 +189,14 @@ async function runSet(
         'judgeflow.agreement.label_of': set.labelOfText,
         'judgeflow.agreement.kappa_weights': kappaWeightsOf(set, request),
         'judgeflow.agreement.include_borderline': String(request.includeBorderline),
+        ...(prompt !== undefined
+          ? {
+              [AGREEMENT_PROMPT_NAME_TAG]: prompt.name,
+              [AGREEMENT_PROMPT_VERSION_TAG]: prompt.version,
+              // MLflow's own link from a run to the prompt versions it used
+              'mlflow.linkedPrompts': JSON.stringify([{ name: prompt.name, version: prompt.version }]),
+            }
+          : {}),
       },
     },
   );
@@ -172,7 +209,13 @@ async function runSet(
     outDir,
     ...(result.mlflow !== undefined ? { mlflow: result.mlflow } : {}),
     pendingWrites: result.pendingWrites,
+    ...(prompt !== undefined ? { prompt } : {}),
   };
+}
+
+/** The set's scorer entry with its judge taking `prompt` (a registry version). */
+function withPrompt(entry: AgreementSet['scorer'], prompt: ResolvedJudgePrompt): AgreementSet['scorer'] {
+  return typeof entry === 'string' ? { type: entry, prompt } : { ...entry, prompt };
 }
 
 function kappaWeightsOf(set: AgreementSet, request: AgreementRequest): KappaWeights {

@@ -6,15 +6,17 @@ import {
   runAgreement,
   type SetOutcome,
 } from '../../app/agreement/run-agreement.js';
-import { checkSetScorer } from '../../app/agreement/set-file.js';
+import { type AgreementSet, checkSetScorer } from '../../app/agreement/set-file.js';
 import { EXIT, exitCodesHelp } from '../../app/exit-codes.js';
-import { readEnv } from '../../config/env.js';
+import { type Env, readEnv } from '../../config/env.js';
 import { loadEvalFile } from '../../config/load.js';
 import type { JudgeConfig, ModelRef } from '../../config/schema.js';
 import { secretValues } from '../../config/secrets.js';
 import { ConfigError } from '../../core/errors.js';
 import { parseJudgeModelRef } from '../../judges/model-ref.js';
+import type { ResolvedJudgePrompt } from '../../judges/registry-prompt.js';
 import { scorerRegistry } from '../../scorers/index.js';
+import { parsePromptUri } from '../../sinks/mlflow/prompts.js';
 import type { KappaWeights } from '../../stats/agreement.js';
 import { createProgressReporter } from '../progress.js';
 import { reportError } from '../report-error.js';
@@ -39,6 +41,8 @@ export interface AgreementCliOptions {
   trackingUri?: string;
   json?: boolean;
   progress: boolean;
+  /** `--prompt-versions a,b`: registry prompt versions to compare, each set run once per version. */
+  promptVersions?: string[];
 }
 
 /** Rows in flight per set unless `--concurrency` says otherwise (a local judge answers one at a time). */
@@ -102,6 +106,7 @@ export async function agreementCommand(
       });
       if (target !== undefined) mlflow = { trackingUri: target.uri };
     }
+    const promptVersions = await resolvePromptVersions(options, sets, mlflow, env);
 
     const outRoot = path.resolve(
       io.cwd,
@@ -116,6 +121,7 @@ export async function agreementCommand(
       judgeBaseDir,
       env: io.env,
       ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(promptVersions.length > 0 ? { promptVersions } : {}),
       includeBorderline: options.includeBorderline === true,
       ...(options.weights !== undefined ? { weights: options.weights } : {}),
       concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
@@ -169,6 +175,46 @@ export async function agreementCommand(
 }
 
 /**
+ * `--prompt-versions` as registry versions, fetched once before any judge call; and a set's own
+ * `scorer: {prompt: prompts:/...}` resolved the same way (from the command's tracking server). Both
+ * need MLflow: the prompts live in its registry.
+ */
+async function resolvePromptVersions(
+  options: AgreementCliOptions,
+  sets: AgreementSet[],
+  mlflow: { trackingUri: string } | undefined,
+  env: Env,
+): Promise<ResolvedJudgePrompt[]> {
+  const uris = options.promptVersions ?? [];
+  const setReferences = sets.filter(
+    (set) => typeof set.scorer === 'object' && typeof set.scorer.prompt === 'string',
+  );
+  if (uris.length === 0 && setReferences.length === 0) return [];
+  if (mlflow === undefined) {
+    throw new ConfigError(
+      `${uris.length > 0 ? '--prompt-versions' : `${setReferences[0]?.file}: scorer.prompt`} names prompts in MLflow's prompt registry: drop --no-mlflow`,
+      { field: 'promptVersions' },
+    );
+  }
+  const { MlflowClient, loadJudgePromptVersion } = await import('../../sinks/mlflow/index.js');
+  const client = new MlflowClient({ trackingUri: mlflow.trackingUri, env });
+  try {
+    for (const set of setReferences) {
+      const entry = set.scorer as Exclude<AgreementSet['scorer'], string>;
+      set.scorer = {
+        ...entry,
+        prompt: await loadJudgePromptVersion({ client, uri: entry.prompt as string }),
+      };
+    }
+    const versions: ResolvedJudgePrompt[] = [];
+    for (const uri of uris) versions.push(await loadJudgePromptVersion({ client, uri }));
+    return versions;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
  * `--judge` as the judge's model reference, checked now (a URI that is no judge fails before anything
  * starts); with `--judge-api-key-env`, the object form that names the key's variable.
  */
@@ -205,8 +251,9 @@ function judgeModel(
 /** One object per set, with undefined numbers (kappa over one label, no case scored) as null. */
 export function agreementJson(outcomes: readonly SetOutcome[]): Array<Record<string, unknown>> {
   const num = (value: number) => (Number.isFinite(value) ? value : null);
-  return outcomes.map(({ set, report, judgeModel, outDir, mlflow }) => ({
+  return outcomes.map(({ set, report, judgeModel, outDir, mlflow, prompt }) => ({
     metric: set.metric,
+    prompt: prompt !== undefined ? `${prompt.name}/${prompt.version}` : null,
     set: set.file,
     feedback: report.feedback,
     judge_model: judgeModel,
@@ -227,11 +274,12 @@ export function agreementJson(outcomes: readonly SetOutcome[]): Array<Record<str
 /** The printed table: metric, n, accuracy, kappa, errors, borderline accuracy, run URL. */
 export function formatAgreementTable(outcomes: readonly SetOutcome[]): string {
   const fixed = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : 'undefined');
+  // with --prompt-versions, each metric's rows name the prompt version, side by side
   const rows: string[][] = [['metric', 'n', 'accuracy', 'kappa', 'errors', 'borderline', 'run']];
-  for (const { set, report, mlflow } of outcomes) {
+  for (const { set, report, mlflow, prompt } of outcomes) {
     const kappa = fixed(report.kappa);
     rows.push([
-      set.metric,
+      prompt !== undefined ? `${set.metric} (${prompt.name}/${prompt.version})` : set.metric,
       String(report.n),
       fixed(report.accuracy),
       report.kappaWeights === 'none' || kappa === 'undefined' ? kappa : `${kappa} (${report.kappaWeights})`,
@@ -262,6 +310,25 @@ function metricList(value: string, previous: string[] | undefined): string[] {
     .filter((name) => name !== '');
   if (list.length === 0)
     throw new InvalidArgumentError('expected metric names, e.g. relevance_to_query,fluency');
+  return [...(previous ?? []), ...list];
+}
+
+function promptUriList(value: string, previous: string[] | undefined): string[] {
+  const list = value
+    .split(',')
+    .map((uri) => uri.trim())
+    .filter((uri) => uri !== '');
+  for (const uri of list) {
+    try {
+      parsePromptUri(uri);
+    } catch {
+      throw new InvalidArgumentError(
+        `"${uri}" is no prompt URI: expected prompts:/<name>/<version> or prompts:/<name>@<alias>`,
+      );
+    }
+  }
+  if (list.length === 0)
+    throw new InvalidArgumentError('expected prompt URIs, e.g. prompts:/judgeflow.correctness/1');
   return [...(previous ?? []), ...list];
 }
 
@@ -304,6 +371,11 @@ export function registerAgreementCommand(program: Command, setExitCode: (code: n
     )
     .option('--no-mlflow', 'do not log to MLflow (files only)')
     .option('--tracking-uri <uri>', 'MLflow server (default MLFLOW_TRACKING_URI, else the local server)')
+    .option(
+      '--prompt-versions <uris>',
+      "compare judge prompts from MLflow's prompt registry on the same sets: prompts:/judgeflow.correctness/1,prompts:/judgeflow.correctness/2 (one run per version)",
+      promptUriList,
+    )
     .option('--json', 'print the results as JSON')
     .option('--no-progress', 'no progress output')
     .addHelpText('after', exitCodesHelp())

@@ -7,7 +7,8 @@ import type { JudgeClient } from '../../core/judge.js';
 import type { Aggregation, ScoreResult, Scorer, ScorerArgs } from '../../core/scorer.js';
 import { createJudgeResolver } from '../../judges/create-judge-resolver.js';
 import { type JudgeSettings, judgeFeedback } from '../../judges/judge-feedback.js';
-import { type JudgePrompt, renderJudgePrompt } from '../../judges/prompt-file.js';
+import { type JudgePrompt, promptMetadata, renderJudgePrompt } from '../../judges/prompt-file.js';
+import { judgePromptOptionSchema, type ResolvedJudgePrompt } from '../../judges/registry-prompt.js';
 import type { JudgeResolver } from '../../judges/resolver.js';
 import type { VerdictSpec } from '../../judges/verdict.js';
 import { HttpRuntime } from '../../runtime/http-runtime.js';
@@ -41,6 +42,9 @@ export const judgeOptionsShape = {
     .positive()
     .optional()
     .describe('Cap on verdict tokens; default judge.max_tokens'),
+  prompt: judgePromptOptionSchema.describe(
+    "The judge's prompt from MLflow's prompt registry (prompts:/judgeflow.correctness@production or /3) instead of the built-in one; it must use the judge's variables",
+  ),
 };
 
 /** The judge options as the eval file spells them. */
@@ -49,6 +53,8 @@ export interface JudgeYamlOptions {
   samples?: number | undefined;
   temperature?: number | undefined;
   max_tokens?: number | undefined;
+  /** A `prompts:/` reference, or the registry version pre-flight resolved it to. */
+  prompt?: string | ResolvedJudgePrompt | undefined;
 }
 
 /** Options every judge factory accepts in the library (`Correctness({model: 'openai:/gpt-4o-mini'})`). */
@@ -62,6 +68,11 @@ export interface JudgeScorerOptions {
   samples?: number;
   temperature?: number;
   maxTokens?: number;
+  /**
+   * The judge's prompt from MLflow's prompt registry (`prompts:/judgeflow.correctness@production`),
+   * fetched from MLFLOW_TRACKING_URI on first use; or a version already loaded with `loadJudgePromptVersion`.
+   */
+  prompt?: string | ResolvedJudgePrompt;
   /** Bind to this resolver now instead of when the run starts. */
   judges?: JudgeResolver;
 }
@@ -180,7 +191,8 @@ function judgeRun(
         settings,
         args,
         cost: judges.cost !== undefined ? (c, response) => judges.cost?.(c, response) : undefined,
-        ...(request.metadata !== undefined ? { metadata: request.metadata } : {}),
+        // every verdict names the prompt version that produced it, so a calibration belongs to one
+        metadata: { ...promptMetadata(request.prompt), ...(request.metadata ?? {}) },
         spanName: `judge/${spec.name}`,
       }),
     error: (code, message) => errorFeedback({ name: spec.name, source: { ...source }, code, message }),

@@ -41,11 +41,17 @@ export const makeJudgeOptionsSchema = z
         'boolean | string | number | integer | yes_no | [categories] | {type: number, min, max} | {type: object, fields}; default string, as MLflow',
       ),
     description: z.string().optional().describe('What the judge measures (documentation only)'),
-    ...judgeOptionsShape,
+    ...makeJudgeOptionsShape(),
   })
   .strict();
 
-export interface MakeJudgeOptions extends Omit<JudgeScorerOptions, 'name'> {
+/** The judge options without `prompt:`: a custom judge's prompt is its `instructions`. */
+function makeJudgeOptionsShape() {
+  const { prompt: _prompt, ...shape } = judgeOptionsShape;
+  return shape;
+}
+
+export interface MakeJudgeOptions extends Omit<JudgeScorerOptions, 'name' | 'prompt'> {
   /** The feedback name. */
   name: string;
   /** The instructions, using `{{ inputs }}`, `{{ outputs }}`, `{{ expectations }}` (and dotted paths into them). */

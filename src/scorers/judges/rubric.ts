@@ -1,6 +1,6 @@
 import { JudgeflowError } from '../../core/errors.js';
 import type { Feedback } from '../../core/feedback.js';
-import type { JudgePrompt } from '../../judges/prompt-file.js';
+import { type JudgePrompt, PROMPT_NAME_KEY, PROMPT_VERSION_KEY } from '../../judges/prompt-file.js';
 import type { VerdictType } from '../../judges/verdict.js';
 
 // The 1–5 rubric mode of the quality judges (`rubric: true`): the judge scores on a scale whose every
@@ -68,7 +68,7 @@ export function rubricFeedbacks(answer: Feedback, threshold: number): Feedback[]
       source: answer.source,
       rationale:
         `score ${shown} ${passed ? '>=' : '<'} threshold ${threshold}. ${answer.rationale ?? ''}`.trim(),
-      metadata,
+      metadata: { ...promptKeys(answer), ...metadata },
     },
   ];
 }
@@ -80,7 +80,7 @@ export function rubricErrors(error: Feedback, threshold: number): Feedback[] {
     name: rubricPassName(error.name),
     value: null,
     source: error.source,
-    metadata,
+    metadata: { ...promptKeys(error), ...metadata },
   };
   if (error.error !== undefined) pass.error = { code: error.error.code, message: error.error.message };
   return [{ ...error, metadata: { ...error.metadata, ...metadata } }, pass];
@@ -88,4 +88,14 @@ export function rubricErrors(error: Feedback, threshold: number): Feedback[] {
 
 function rubricMetadata(threshold: number): Record<string, string> {
   return { threshold: String(threshold), rubric: RUBRIC_SCALE };
+}
+
+/** The prompt name and version of the score feedback: the pass/fail came from the same prompt. */
+function promptKeys(feedback: Feedback): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const key of [PROMPT_NAME_KEY, PROMPT_VERSION_KEY]) {
+    const value = feedback.metadata?.[key];
+    if (value !== undefined) keys[key] = value;
+  }
+  return keys;
 }

@@ -24,7 +24,16 @@ export {
 export { type MlflowAuth, MlflowHttp, type MlflowHttpOptions, mlflowAuthFromEnv } from './http.js';
 export { chunkLogBatch, mlflowLimits, truncate } from './limits.js';
 export { isOutage } from './outage.js';
-export { loadPromptTemplate, type PromptUri, parsePromptUri } from './prompts.js';
+export {
+  BUILTIN_JUDGE_TAG,
+  loadJudgePromptVersion,
+  loadPromptTemplate,
+  newestPromptVersion,
+  type PromptUri,
+  parsePromptUri,
+  pushDecision,
+  pushPromptIfChanged,
+} from './prompts.js';
 export { mlflowRunUrl } from './run-finish.js';
 export {
   type MlflowServerRecord,

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
+import type { ResolvedJudgePrompt } from '../../judges/registry-prompt.js';
 import type { MlflowClient, PromptVersion } from './client.js';
 
 /** A prompt reference: `prompts:/name/3` (a version) or `prompts:/name@alias` (`latest` included). */
@@ -40,6 +41,76 @@ export async function loadPromptTemplate(options: {
     );
   }
   return { template: found.template, name: found.name, version: found.version, type: found.type };
+}
+
+/** A judge's `prompt: prompts:/...` as the version it names, for the judge scorer (see `judgePromptFromRegistry`). */
+export async function loadJudgePromptVersion(options: {
+  client: MlflowClient;
+  uri: string;
+}): Promise<ResolvedJudgePrompt> {
+  const found = await loadPromptTemplate(options);
+  return {
+    uri: options.uri.trim(),
+    name: found.name,
+    version: found.version,
+    type: found.type === 'chat' ? 'chat' : 'text',
+    template: found.template,
+  };
+}
+
+/** The tag on a pushed version naming the built-in judge it holds the prompt of. */
+export const BUILTIN_JUDGE_TAG = 'judgeflow.judge';
+/**
+ * Whether pushing `template` needs a new version: not when the newest version holds the same text
+ * and type (pushing unchanged prompts again changes nothing), yes when there is none or it differs.
+ */
+export function pushDecision(
+  newest: Pick<PromptVersion, 'template' | 'type'> | undefined,
+  template: string,
+  type: 'text' | 'chat',
+): 'create' | 'unchanged' {
+  if (newest === undefined) return 'create';
+  return newest.template === template && newest.type === type ? 'unchanged' : 'create';
+}
+
+/**
+ * Registers `template` as a new version of prompt `name` unless its newest version holds the same
+ * text already; points `alias` at the resulting version when given.
+ */
+export async function pushPromptIfChanged(options: {
+  client: MlflowClient;
+  name: string;
+  template: string;
+  type: 'text' | 'chat';
+  alias?: string;
+  commitMessage?: string;
+  tags?: Record<string, string>;
+}): Promise<{ version: PromptVersion; created: boolean }> {
+  const newest = await newestPromptVersion(options.client, options.name);
+  const decision = pushDecision(newest, options.template, options.type);
+  const version =
+    decision === 'unchanged' && newest !== undefined
+      ? newest
+      : await options.client.registerPrompt({
+          name: options.name,
+          template: options.template,
+          type: options.type,
+          ...(options.commitMessage !== undefined ? { commitMessage: options.commitMessage } : {}),
+          ...(options.tags !== undefined ? { tags: options.tags } : {}),
+        });
+  if (options.alias !== undefined && !version.aliases.includes(options.alias))
+    await options.client.setPromptAlias(options.name, options.alias, version.version);
+  return { version, created: decision === 'create' };
+}
+
+/** The highest-numbered version of a prompt; undefined when the prompt does not exist yet. */
+export async function newestPromptVersion(
+  client: MlflowClient,
+  name: string,
+): Promise<PromptVersion | undefined> {
+  const model = await client.getRegisteredModel(name);
+  if (model === undefined) return undefined;
+  return latestVersion(client, name);
 }
 
 /** `latest`: the server resolves it on newer versions; otherwise the highest version number. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../core/json.js';
 import type { RowResult } from '../../core/result.js';
 import type { Span } from '../../core/span.js';
+import { PROMPT_NAME_KEY, PROMPT_VERSION_KEY } from '../../judges/prompt-file.js';
 import { mlflowLimits, truncate } from './limits.js';
 import { pythonJsonDumps } from './python-json.js';
 import { rootSpanIdFor, traceIdFor } from './trace-ids.js';
@@ -81,6 +82,8 @@ export function buildTraceJob(result: RowResult, context: TraceContext): TraceJo
   }
   tags['mlflow.traceName'] = root.name;
   tags['mlflow.eval.requestId'] = result.id;
+  const linked = linkedPrompts(result.feedbacks);
+  if (linked !== undefined) tags['mlflow.linkedPrompts'] = linked;
 
   const assessments: Assessment[] = [];
   const common = (kind: string, index: number, name: string) => ({
@@ -312,4 +315,20 @@ function safeParse(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/**
+ * MLflow's `mlflow.linkedPrompts` trace tag (`[{"name": …, "version": …}]`, as `load_prompt` inside a
+ * trace records it) for the registry prompt versions the row's judges used; built-in prompt files
+ * (`builtin:<judge>`) are no registry prompts and are not listed.
+ */
+function linkedPrompts(feedbacks: RowResult['feedbacks']): string | undefined {
+  const seen = new Map<string, { name: string; version: string }>();
+  for (const feedback of feedbacks) {
+    const name = feedback.metadata?.[PROMPT_NAME_KEY];
+    const version = feedback.metadata?.[PROMPT_VERSION_KEY];
+    if (typeof name !== 'string' || typeof version !== 'string' || name.startsWith('builtin:')) continue;
+    seen.set(`${name}/${version}`, { name, version });
+  }
+  return seen.size > 0 ? pythonJsonDumps([...seen.values()]) : undefined;
 }
