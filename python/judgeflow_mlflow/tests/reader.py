@@ -86,6 +86,16 @@ def _spans_in_order(trace: dict[str, Any]) -> dict[str, Any]:
     spans = trace.get("data", {}).get("spans")
     if spans:
         spans.sort(key=lambda span: (span.get("start_time_unix_nano") or 0, span.get("span_id") or ""))
+    # The same holds for a trace's assessments (read without an ORDER BY too): by name, then content,
+    # which both write paths give alike (their ids differ by design).
+    assessments = trace.get("info", {}).get("assessments")
+    if assessments:
+        assessments.sort(
+            key=lambda a: (
+                a.get("assessment_name") or "",
+                json.dumps({k: v for k, v in a.items() if not k.endswith("_id")}, sort_keys=True, default=str),
+            )
+        )
     return trace
 
 
