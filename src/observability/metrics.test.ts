@@ -30,7 +30,7 @@ describe('RunMetrics', () => {
     expect(text).toContain('judgeflow_cost_usd_total{run="r1",role="judge"} 0.5');
     expect(text).toContain('judgeflow_budget_usd{run="r1"} 5');
     expect(text).not.toContain('row-secret-id');
-    const allowed = new Set(METRICS.flatMap((m) => m.labels).concat('le'));
+    const allowed = new Set<string>([...METRICS.flatMap((m) => m.labels), 'le']);
     for (const match of text.matchAll(/[{,]([a-z_]+)="/g)) expect(allowed.has(match[1] ?? '')).toBe(true);
     expect(metrics.snapshot().judgeLatencyP95Seconds).toBe(0.2);
   });
