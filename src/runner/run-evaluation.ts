@@ -8,6 +8,7 @@ import type { RowResult, RunStatus, RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
 import type { DatasetInfo, RunStartInfo, Sink } from '../core/sink.js';
 import { emptyUsage, type Usage } from '../core/usage.js';
+import { withRunMetrics } from '../observability/current.js';
 import type { RunMetrics } from '../observability/metrics.js';
 import { Aggregator } from './aggregate.js';
 import { BudgetGuard, type Budgets, type StopReason } from './budget.js';
@@ -79,7 +80,12 @@ export interface EvaluationOutcome {
  * Results stream to every sink as rows finish; the first result for a row id wins. How a failing
  * sink is treated is part of the `Sink` contract (src/core/sink.ts).
  */
-export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutcome> {
+export function runEvaluation(run: EvaluationRun): Promise<EvaluationOutcome> {
+  // Scorers, model/judge endpoints and MLflow requests of this run record into its metrics.
+  return withRunMetrics(run.metrics, () => evaluateRun(run));
+}
+
+async function evaluateRun(run: EvaluationRun): Promise<EvaluationOutcome> {
   const startedAt = new Date();
   const started = performance.now();
   try {

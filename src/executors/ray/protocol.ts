@@ -107,7 +107,14 @@ export const bridgeOutputSchema = z.discriminatedUnion('type', [
     })
     .passthrough(),
   z.object({ type: z.literal('result'), id: z.string().optional(), result: resultSchema }).passthrough(),
-  z.object({ type: z.literal('notice'), message: z.string() }).passthrough(),
+  z
+    .object({
+      type: z.literal('notice'),
+      message: z.string(),
+      /** `worker_restart`: a worker died and is restarted; its unfinished rows are re-dispatched. */
+      event: z.string().optional(),
+    })
+    .passthrough(),
   z.object({ type: z.literal('fatal'), code: z.string().optional(), message: z.string() }).passthrough(),
   z.object({ type: z.literal('done') }).passthrough(),
 ]);
