@@ -36,6 +36,8 @@ export const helloSchema = z
      * checks that it has them before it says ready, so a cluster without the secrets fails at once.
      */
     required_env: z.array(z.string()).optional(),
+    /** The run's name: the `run` label of the worker's own `/metrics` (JUDGEFLOW_METRICS_PORT). */
+    run_name: z.string().optional(),
   })
   .passthrough();
 export type HelloMessage = z.infer<typeof helloSchema>;
