@@ -13,6 +13,13 @@ const ROWS = 40;
 const SCORERS = 2;
 const dirs: string[] = [];
 
+/** The parts of summary.json the counters are checked against. */
+interface Summary {
+  failed_rows: number;
+  usage: { model: { input_tokens: number; output_tokens: number }; cost_usd: number };
+  mlflow: { run_id: string };
+}
+
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
@@ -107,10 +114,10 @@ describe('judgeflow run --metrics-port', () => {
 
     // After it (the linger): wait for summary.json, then scrape once more.
     const summaryPath = path.join(out, 'summary.json');
-    let summary: Record<string, any> | undefined;
+    let summary: Summary | undefined;
     for (let i = 0; i < 600 && summary === undefined && !exited; i++) {
       summary = await readFile(summaryPath, 'utf8').then(
-        (text) => JSON.parse(text),
+        (text) => JSON.parse(text) as Summary,
         () => undefined,
       );
       if (summary === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -122,8 +129,8 @@ describe('judgeflow run --metrics-port', () => {
     const samples = after ?? [];
     expect(await exit, stderr).not.toBeNull();
 
-    const s = summary as Record<string, any>;
-    const failed = s.failed_rows as number;
+    const s = summary as Summary;
+    const failed = s.failed_rows;
     expect(failed).toBe(4);
     expect(sum(samples, 'judgeflow_rows_total', { state: 'dispatched' })).toBe(ROWS);
     expect(sum(samples, 'judgeflow_rows_total', { state: 'scored' })).toBe(ROWS - failed);
@@ -154,7 +161,7 @@ describe('judgeflow run --metrics-port', () => {
     // The MLflow run has the progress/* curves.
     const client = new MlflowClient({ trackingUri: uri });
     try {
-      const run = await client.getRun(s.mlflow.run_id as string);
+      const run = await client.getRun(s.mlflow.run_id);
       const metrics = new Map((run.data?.metrics ?? []).map((m) => [m.key, m.value]));
       expect(metrics.get('progress/rows_scored')).toBe(ROWS - failed);
       expect(metrics.get('progress/rows_failed')).toBe(failed);
