@@ -70,22 +70,19 @@ describe('judgeflow run --metrics-port', () => {
     const out = path.join(dir, 'out');
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/metrics`;
-    const child = spawnCli(
-      [
-        'run',
-        path.join(dir, 'eval.yaml'),
-        '--tracking-uri',
-        uri,
-        '--out',
-        out,
-        '--no-progress',
-        '--metrics-port',
-        String(port),
-        '--metrics-linger-s',
-        '5',
-      ],
-      { cwd: dir },
-    );
+    const child = spawnCli([
+      'run',
+      path.join(dir, 'eval.yaml'),
+      '--tracking-uri',
+      uri,
+      '--out',
+      out,
+      '--no-progress',
+      '--metrics-port',
+      String(port),
+      '--metrics-linger-s',
+      '5',
+    ]);
     let stderr = '';
     child.stderr?.on('data', (chunk) => {
       stderr += chunk;
