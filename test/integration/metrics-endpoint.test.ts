@@ -126,7 +126,8 @@ describe('judgeflow run --metrics-port', () => {
     const samples = after ?? [];
     expect(await exit, stderr).not.toBeNull();
 
-    const s = summary as Summary;
+    // summary.json gets its `mlflow` section once the MLflow run is finished: read it again.
+    const s = JSON.parse(await readFile(summaryPath, 'utf8')) as Summary;
     const failed = s.failed_rows;
     expect(failed).toBe(4);
     expect(sum(samples, 'judgeflow_rows_total', { state: 'dispatched' })).toBe(ROWS);
