@@ -225,7 +225,9 @@ async function main(paths: string[]): Promise<number> {
   try {
     await installCrds(plane, 'KubeRay', tools.crdDir);
     await installCrds(plane, 'Prometheus Operator', tools.monitoringCrdDir);
-    log(`API server ready, KubeRay and Prometheus Operator CRDs installed (${((Date.now() - planeStarted) / 1000).toFixed(1)} s)`);
+    log(
+      `API server ready, KubeRay and Prometheus Operator CRDs installed (${((Date.now() - planeStarted) / 1000).toFixed(1)} s)`,
+    );
     const entries: Target[] = paths.length > 0 ? paths.map((p) => ({ name: p, dir: p, eks: true })) : TARGETS;
     const rendered: Array<{ target: Target; objects: KubeObject[] }> = [];
     for (const target of entries) {
