@@ -67,3 +67,36 @@ export function metricsEndpointFrom(options: {
   if (port === undefined) return undefined;
   return { port, host: options.host ?? options.env.metricsHost ?? '127.0.0.1' };
 }
+
+/** How many ports a Ray worker tries from its base port when `JUDGEFLOW_METRICS_PORT_SPAN` is unset. */
+export const DEFAULT_METRICS_PORT_SPAN = 8;
+
+/**
+ * Serves `/metrics` on the first free port of `port`, `port + 1`, … `port + span - 1`: the worker actors
+ * that share one Ray worker pod (up to 8) each get their own port from one `JUDGEFLOW_METRICS_PORT`.
+ * Only a taken port (`EADDRINUSE`) moves on to the next; any other error, or every port taken, throws.
+ * Port 0 (any free port) is tried once.
+ */
+export async function startMetricsServerInRange(
+  options: MetricsServerOptions & { span?: number | undefined },
+  start: typeof startMetricsServer = startMetricsServer,
+): Promise<MetricsServer> {
+  const span = options.port === 0 ? 1 : Math.max(1, options.span ?? DEFAULT_METRICS_PORT_SPAN);
+  const last = Math.min(65535, options.port + span - 1);
+  for (let port = options.port; ; port++) {
+    try {
+      const { span: _span, ...rest } = options;
+      return await start({ ...rest, port });
+    } catch (error) {
+      const taken = (error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+      if (!taken) throw error;
+      if (port >= last) {
+        throw new Error(
+          last === options.port
+            ? `port ${options.port} is in use`
+            : `ports ${options.port}-${last} are all in use (JUDGEFLOW_METRICS_PORT_SPAN=${span})`,
+        );
+      }
+    }
+  }
+}

@@ -6,7 +6,12 @@ import { errorMessage } from '../../core/errors.js';
 import type { DatasetRow } from '../../core/record.js';
 import { withRunMetrics } from '../../observability/current.js';
 import { RunMetrics } from '../../observability/metrics.js';
-import { metricsEndpointFrom, startMetricsServer } from '../../observability/server.js';
+import {
+  DEFAULT_METRICS_PORT_SPAN,
+  metricsEndpointFrom,
+  startMetricsServer,
+  startMetricsServerInRange,
+} from '../../observability/server.js';
 import type { PipelinePlan } from '../../runner/build.js';
 import { type RowPipeline, runRow } from '../../runner/pipeline.js';
 import {
@@ -33,7 +38,10 @@ export interface WorkerIo {
   pid: number;
   /** Builds the pipeline from the plan (`buildPipeline` in a real worker). */
   build: (plan: PipelinePlan, env: Env) => Promise<RowPipeline>;
-  /** Starts the `/metrics` server when `env.metricsPort` is set (default `startMetricsServer`). */
+  /**
+   * Starts the `/metrics` server on one port when `env.metricsPort` is set (default
+   * `startMetricsServer`); tried on each port of the span until one is free.
+   */
   serveMetrics?: typeof startMetricsServer;
 }
 
@@ -89,20 +97,25 @@ export async function runWorker(io: WorkerIo): Promise<number> {
     return fatal('worker_start', `cannot build the pipeline: ${errorMessage(error)}`);
   }
   // This worker's own /metrics (scorer and endpoint metrics of the rows it scores), when its
-  // environment sets JUDGEFLOW_METRICS_PORT (9465 in the cluster manifests).
+  // environment sets JUDGEFLOW_METRICS_PORT (9465 in the cluster manifests). Several worker actors
+  // share one Ray worker pod: each takes the first free port of JUDGEFLOW_METRICS_PORT_SPAN ports.
   const endpoint = metricsEndpointFrom({ env: io.env });
   let metrics: RunMetrics | undefined;
   if (endpoint !== undefined) {
     metrics = new RunMetrics({ run: hello.data.run_name ?? 'unknown' });
+    const span = io.env.metricsPortSpan ?? DEFAULT_METRICS_PORT_SPAN;
     try {
-      const server = await (io.serveMetrics ?? startMetricsServer)({
-        ...endpoint,
-        registry: metrics.registry,
-      });
-      io.log(`judgeflow worker: Prometheus metrics on ${server.url}`);
+      const server = await startMetricsServerInRange(
+        { ...endpoint, span, registry: metrics.registry },
+        io.serveMetrics ?? startMetricsServer,
+      );
+      io.log(
+        `judgeflow worker: Prometheus metrics on ${server.url}` +
+          (server.port === endpoint.port ? '' : ` (port ${endpoint.port} was taken)`),
+      );
     } catch (error) {
-      // Metrics are informational: a taken port never stops a worker from scoring.
-      io.log(`judgeflow worker: no /metrics (port ${endpoint.port}): ${errorMessage(error)}`);
+      // Metrics are informational: taken ports never stop a worker from scoring.
+      io.log(`judgeflow worker: no /metrics: ${errorMessage(error)}`);
       metrics = undefined;
     }
   }
