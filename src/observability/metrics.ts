@@ -249,12 +249,17 @@ function quantile(sorted: readonly number[], q: number): number | undefined {
   return sorted[Math.max(0, index)];
 }
 
-/** How a failed model/judge attempt is counted, from the error the HTTP runtime raised. */
+/**
+ * How a failed model/judge attempt is counted, from the error the HTTP runtime raised. A response that
+ * arrived but was not what the API promises (`invalid_response`: a 200 whose body does not parse) is the
+ * server's failure, not the network's.
+ */
 export function requestStatusOf(error: { kind?: string; status?: number | undefined }): RequestStatus {
   if (error.status === 429) return 'rate_limited';
   if (error.status !== undefined && error.status >= 500) return 'server_error';
   if (error.status !== undefined && error.status >= 400) return 'client_error';
   if (error.kind === 'timeout') return 'timeout';
   if (error.kind === 'http') return 'client_error';
+  if (error.kind === 'invalid_response') return 'server_error';
   return 'network_error';
 }
