@@ -144,7 +144,9 @@ describe('alert rules: static checks', () => {
       expect(rule.annotations?.description, rule.alert).toBeTruthy();
       const anchor = /^docs\/monitoring\.md#([a-z0-9-]+)$/.exec(rule.annotations?.runbook_url ?? '')?.[1];
       expect(anchor, `${rule.alert}: runbook_url ${rule.annotations?.runbook_url}`).toBeDefined();
-      expect(anchors.has(anchor as string), `${rule.alert}: no <a id="${anchor}"></a> in the docs`).toBe(true);
+      expect(anchors.has(anchor as string), `${rule.alert}: no <a id="${anchor}"></a> in the docs`).toBe(
+        true,
+      );
     }
   });
 
