@@ -28,6 +28,6 @@ trap 'rm -rf "$work"' EXIT
 ' "$rule") >"$work/judgeflow-alerts.rules.yaml"
 cp "$tests" "$work/rules.test.yaml"
 
-echo "check-alert-rules: $("$promtool" --version 2>&1 | head -1)"
+echo "check-alert-rules: $promtool"
 "$promtool" check rules "$work/judgeflow-alerts.rules.yaml"
 (cd "$work" && "$promtool" test rules rules.test.yaml)

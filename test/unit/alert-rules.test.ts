@@ -227,7 +227,7 @@ describe.skipIf(!promtool && !requirePromtool)('alert rules: promtool', () => {
   it('passes `promtool check rules` and every `promtool test rules` case', () => {
     const { status, output } = checkAlertRules();
     expect(output).toContain('SUCCESS: 9 rules found');
-    expect(output).toMatch(/Unit Testing: rules\.test\.yaml\s+SUCCESS/);
+    expect(output).toMatch(/Processing test file: rules\.test\.yaml\s+SUCCESS/);
     expect(status, output).toBe(0);
   });
 
@@ -257,6 +257,6 @@ describe.skipIf(!promtool && !requirePromtool)('alert rules: promtool', () => {
     const { status, output } = checkAlertRules(file);
     expect(status).not.toBe(0);
     expect(output).toMatch(/FAILED/);
-    expect(output).not.toContain('Unit Testing');
+    expect(output).not.toContain('Processing test file');
   });
 });
