@@ -4,6 +4,9 @@
 #   kube-apiserver + kubectl (kustomize built in)   k8s.io/kubernetes            (KUBERNETES_VERSION)
 #   etcd                                            go.etcd.io/etcd/server/v3    (ETCD_VERSION)
 #   KubeRay operator + its CRDs                     github.com/ray-project/kuberay/ray-operator (KUBERAY_VERSION)
+#   Prometheus Operator CRDs (PodMonitor, ServiceMonitor, PrometheusRule)
+#                                                   github.com/prometheus-operator/prometheus-operator
+#                                                   (PROMETHEUS_OPERATOR_VERSION; downloaded, not built)
 # Versions come from k8s/versions.env (the one place they are pinned). The cache is
 #   ${JUDGEFLOW_K8S_CACHE:-${JUDGEFLOW_CI_CACHE:-$HOME/.cache/judgeflow-ci}/k8s}
 # with one folder per tool and version; a present folder is reused as is (a warm run costs nothing here).
@@ -24,11 +27,17 @@ cache=$(cd "$cache" && pwd)
 k8s_dir="$cache/kubernetes-$KUBERNETES_VERSION"
 etcd_dir="$cache/etcd-$ETCD_VERSION"
 kuberay_dir="$cache/kuberay-$KUBERAY_VERSION"
+promop_dir="$cache/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+promop_crds="podmonitors servicemonitors prometheusrules"
+promop_ready() {
+  local crd
+  for crd in $promop_crds; do [ -f "$promop_dir/crds/monitoring.coreos.com_$crd.yaml" ] || return 1; done
+}
 
 log() { echo "k8s-tools: $*" >&2; }
 
 if [ -x "$k8s_dir/kube-apiserver" ] && [ -x "$k8s_dir/kubectl" ] && [ -x "$etcd_dir/etcd" ] &&
-  [ -x "$kuberay_dir/ray-operator" ] && [ -f "$kuberay_dir/crds/ray.io_rayclusters.yaml" ]; then
+  [ -x "$kuberay_dir/ray-operator" ] && [ -f "$kuberay_dir/crds/ray.io_rayclusters.yaml" ] && promop_ready; then
   echo "$cache"
   exit 0
 fi
@@ -114,6 +123,19 @@ if [ ! -x "$kuberay_dir/ray-operator" ] || [ ! -f "$kuberay_dir/crds/ray.io_rayc
   GOBIN="$work/kuberay" "$go_bin" install -trimpath -ldflags=-s \
     "github.com/ray-project/kuberay/ray-operator@$KUBERAY_VERSION"
   rm -rf "$kuberay_dir" && mv "$work/kuberay" "$kuberay_dir"
+fi
+
+if ! promop_ready; then
+  # Only the CRD YAMLs: the module zip carries them under example/prometheus-operator-crd/.
+  log "fetching the Prometheus Operator CRDs $PROMETHEUS_OPERATOR_VERSION"
+  mkdir -p "$work/prometheus-operator/crds"
+  module_dir=$(cd "$work" && "$go_bin" mod download -json \
+    "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  for crd in $promop_crds; do
+    cp "$module_dir/example/prometheus-operator-crd/monitoring.coreos.com_$crd.yaml" "$work/prometheus-operator/crds/"
+  done
+  rm -rf "$promop_dir" && mv "$work/prometheus-operator" "$promop_dir"
 fi
 
 if [ "${JUDGEFLOW_K8S_KEEP_GO_CACHE:-}" != 1 ]; then

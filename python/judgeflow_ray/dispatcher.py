@@ -253,6 +253,7 @@ class Dispatcher:
         self.out.line(
             {
                 "type": "notice",
+                "event": "worker_restart",
                 "message": f"{reason}; restarting it ({slot.failures}/{self.args.max_restarts}), "
                 f"its unfinished rows are re-dispatched",
             }

@@ -217,6 +217,42 @@ def test_rows_of_a_dead_actor_are_re_dispatched_and_the_actor_restarted():
     assert "failed 2 times" in error.value.message
 
 
+def test_each_restart_is_one_worker_restart_notice_the_driver_counts():
+    # The driver counts judgeflow_worker_restarts_total from notices with "event": "worker_restart":
+    # exactly one per restart, however many rows were in flight on the dead worker.
+    dispatcher, ray, inbox = started(workers=2, max_restarts=3)
+    for i in range(6):
+        inbox.put(row_line(f"r{i}"))
+    dispatcher.pump_inbox(block=False)
+    dispatcher.dispatch()
+    w0, w1 = ray.handles
+    assert len(w0.rows()) >= 2
+    # w0 dies with several rows in flight: every one of them fails, one restart
+    for _, ref in w0.rows():
+        ref.resolve(error=RayActorError("actor died"))
+    dispatcher.collect(timeout=0)
+    dispatcher.wait_started()
+    dispatcher.dispatch()
+    # then w1 dies once, and w0 a second time
+    w1.rows()[0][1].resolve(error=RayActorError("actor died"))
+    dispatcher.collect(timeout=0)
+    dispatcher.wait_started()
+    dispatcher.dispatch()
+    pending = [ref for _, ref in w0.rows() if not ref.done]
+    assert pending
+    pending[0].resolve(error=RayActorError("actor died"))
+    dispatcher.collect(timeout=0)
+
+    notices = [line for line in dispatcher.out.lines if line["type"] == "notice"]
+    assert [notice.get("event") for notice in notices] == ["worker_restart"] * 3
+    assert ["restarting it (1/3)", "restarting it (1/3)", "restarting it (2/3)"] == [
+        notice["message"].split("; ")[-1].split(",")[0] for notice in notices
+    ]
+    assert all("its unfinished rows are re-dispatched" in notice["message"] for notice in notices)
+    # each notice is one protocol line the Node side parses: a JSON object with a string message
+    assert all(set(notice) == {"type", "event", "message"} for notice in notices)
+
+
 def test_a_worker_that_never_starts_is_a_scheduling_failure():
     ray = FakeRay(auto_start=False)
     dispatcher = Dispatcher(args(start_timeout=0.0), Out(), queue.Queue(), ray, b"hello\n")

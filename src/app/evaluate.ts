@@ -15,6 +15,7 @@ import { createLocalExecutor } from '../executors/local.js';
 import type { RayClusterInfo } from '../executors/ray/index.js';
 import { defaultJudgeModel } from '../judges/index.js';
 import { fromFunction } from '../models/index.js';
+import { type MetricsOptions, serveRunMetrics } from '../observability/run-metrics-server.js';
 import { buildPipeline, type PipelinePlan } from '../runner/build.js';
 import { type Gate, parseGate } from '../runner/gates.js';
 import { runEvaluation } from '../runner/run-evaluation.js';
@@ -97,6 +98,11 @@ export interface EvaluateOptions {
   ray?: { address?: string; workers?: number; workerConcurrency?: number; python?: string };
   /** Where diagnostics go (the Ray cluster's dashboard, ...); default stderr. */
   log?: (line: string) => void;
+  /**
+   * Serve Prometheus `/metrics` for the run: `port` (0 picks a free one; default
+   * `JUDGEFLOW_METRICS_PORT`, else no server), `host` (127.0.0.1), `lingerSeconds` after the run.
+   */
+  metrics?: MetricsOptions;
 }
 
 export interface EvaluateResult {
@@ -229,6 +235,7 @@ export async function evaluateWith(
     executor = createLocalExecutor({ pipeline, concurrency: options.concurrency ?? 16 });
   }
   let client: MlflowClient | undefined;
+  let served: Awaited<ReturnType<typeof serveRunMetrics>>;
   try {
     const outDir = resolveOutDir(cwd, options.outDir);
     const trackingUri =
@@ -278,7 +285,14 @@ export async function evaluateWith(
       ...(extras.derivedSinks !== undefined ? { derived: extras.derivedSinks } : {}),
       extra: userSinks,
     });
+    served = await serveRunMetrics({
+      run: runName,
+      metrics: options.metrics,
+      env,
+      log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    });
     const outcome = await runEvaluation({
+      ...(served !== undefined ? { metrics: served.metrics } : {}),
       rows: readDataset(source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
       executor,
@@ -320,6 +334,7 @@ export async function evaluateWith(
     return result;
   } finally {
     await executor.dispose?.();
+    await served?.close();
     await pipeline.close();
     await runtime.close();
     await client?.close();

@@ -12,6 +12,7 @@ import { datasetInfo, readDataset } from '../datasets/index.js';
 import { createLocalExecutor } from '../executors/local.js';
 import type { RayClusterInfo } from '../executors/ray/index.js';
 import { defaultJudgeModel } from '../judges/index.js';
+import { type MetricsOptions, serveRunMetrics } from '../observability/run-metrics-server.js';
 import { type EvaluationOutcome, runEvaluation } from '../runner/run-evaluation.js';
 import { probeEndpoints } from '../runtime/index.js';
 import type { MlflowClient } from '../sinks/mlflow/index.js';
@@ -58,6 +59,8 @@ export interface RunRequest {
    * Default: a new one knowing the environment's secrets.
    */
   redactor?: Redactor;
+  /** Serve Prometheus `/metrics` for the run (`--metrics-port`; also `JUDGEFLOW_METRICS_PORT`). */
+  metrics?: MetricsOptions;
 }
 
 export interface RunResponse {
@@ -380,8 +383,15 @@ async function execute(
   );
   // Under Ray the file's `concurrency` does not apply (reported by the pre-flight): it is not a param.
   const paramsConfig = ray !== undefined ? { ...config, concurrency: undefined } : config;
+  const served = await serveRunMetrics({
+    run: runName,
+    metrics: request.metrics,
+    env: request.env,
+    log: request.log,
+  });
   try {
     const outcome = await runEvaluation({
+      ...(served !== undefined ? { metrics: served.metrics } : {}),
       rows: readDataset(checked.source, { scan }),
       dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
       executor,
@@ -418,6 +428,7 @@ async function execute(
     return { outcome, exitCode: exitCodeFor(outcome) };
   } finally {
     await executor.dispose?.();
+    await served?.close();
   }
 }
 

@@ -52,6 +52,18 @@ export interface Env {
    * default: the `ray` venv that `judgeflow setup` installs.
    */
   rayPython: string | undefined;
+  /**
+   * `JUDGEFLOW_METRICS_PORT`: serve Prometheus `/metrics` on this port (`--metrics-port` overrides);
+   * unset: no metrics server. Ray workers' Node processes read it from their own environment.
+   */
+  metricsPort?: number | undefined;
+  /** `JUDGEFLOW_METRICS_HOST`: the interface `/metrics` binds (default 127.0.0.1; `0.0.0.0` in a pod). */
+  metricsHost?: string | undefined;
+  /**
+   * `JUDGEFLOW_METRICS_PORT_SPAN`: how many ports from `JUDGEFLOW_METRICS_PORT` up a Ray worker tries
+   * (default 8): several worker actors share one Ray worker pod, each serves on the first free one.
+   */
+  metricsPortSpan?: number | undefined;
   /** `NO_COLOR`: disables colours. */
   noColor: boolean;
   /**
@@ -91,10 +103,27 @@ export function readEnv(
     rayAuthToken: nonEmpty(source.RAY_AUTH_TOKEN),
     rayApiServerAddress: nonEmpty(source.RAY_API_SERVER_ADDRESS),
     rayPython: nonEmpty(source.JUDGEFLOW_RAY_PYTHON),
+    metricsPort: portNumber(source.JUDGEFLOW_METRICS_PORT),
+    metricsHost: nonEmpty(source.JUDGEFLOW_METRICS_HOST),
+    metricsPortSpan: portSpan(source.JUDGEFLOW_METRICS_PORT_SPAN),
     noColor: nonEmpty(source.NO_COLOR) !== undefined,
     debug: ['1', 'true', 'yes'].includes((source.JUDGEFLOW_DEBUG ?? '').trim().toLowerCase()),
     raw: source,
   };
+}
+
+function portNumber(value: string | undefined): number | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
+}
+
+function portSpan(value: string | undefined): number | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  const span = Number(text);
+  return Number.isInteger(span) && span >= 1 && span <= 1024 ? span : undefined;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -30,6 +30,11 @@ export interface Sink {
   finish(summary: RunSummary, options?: SinkFinishOptions): Promise<SinkReport>;
   /** How far the sink's writes are, for sinks that write asynchronously (progress, ETA). */
   progress?(): SinkProgress;
+  /**
+   * Takes one point of the run's `progress/*` metrics (rows scored, throughput, latency, tokens, cost)
+   * while it runs, for sinks that keep time series (MLflow run metrics). Must not block; best effort.
+   */
+  logProgress?(values: Record<string, number>, at: { step: number; timestamp: number }): void;
 }
 
 /** What a sink needs to know before the first row. */

@@ -5,6 +5,7 @@ import type { JudgeConfig, ModelRef } from '../config/schema.js';
 import { MissingComponentError } from '../core/errors.js';
 import { canonicalJson } from '../core/json.js';
 import type { JudgeClient, JudgeResponse } from '../core/judge.js';
+import { instrumentChatEndpoint } from '../observability/instrument.js';
 import { defaultLocalJudgePath } from '../providers/local.js';
 import { LocalModel } from '../providers/local-model.js';
 import { endpointKeyVariable } from '../providers/model-ref.js';
@@ -95,19 +96,19 @@ export function createJudgeResolver(
   const build = (ref: JudgeModelRef, field: string): JudgeClient => {
     const kind = providerKinds[ref.provider];
     if (kind.chat === undefined) throw new Error(`provider ${ref.provider} cannot be a judge`);
-    return createJudgeClient(
-      kind.chat(ref, {
-        env,
-        runtime,
-        role: 'judge',
-        field,
-        endpoint,
-        tokenLimitField: config?.token_limit_field,
-        requireKey: options.requireKeys !== false,
-        loadLocalModel: localModel,
-        baseDir,
-      }),
-    );
+    const chat = kind.chat(ref, {
+      env,
+      runtime,
+      role: 'judge',
+      field,
+      endpoint,
+      tokenLimitField: config?.token_limit_field,
+      requireKey: options.requireKeys !== false,
+      loadLocalModel: localModel,
+      baseDir,
+    });
+    // Latency, requests by status, retries and rate-limit waits of every judge call.
+    return createJudgeClient(instrumentChatEndpoint(chat, 'judge'));
   };
 
   return {

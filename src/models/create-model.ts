@@ -2,6 +2,7 @@ import type { Env } from '../config/env.js';
 import type { ModelConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import type { ModelUnderTest } from '../core/model.js';
+import { instrumentModel } from '../observability/instrument.js';
 import type { ModuleModelConfig } from '../providers/module.js';
 import { providerKinds } from '../providers/registry.js';
 import type { HttpRuntime } from '../runtime/http-runtime.js';
@@ -45,10 +46,16 @@ export async function createModel(config: ModelConfig, context: CreateModelConte
         },
       );
     }
-    return context.localFactory(config, context);
+    const model = await context.localFactory(config, context);
+    return instrumentModel(model, model.name);
   }
   const kind = providerKinds[config.provider];
-  if (kind.model !== undefined) return kind.model(config as ModuleModelConfig, context);
+  // A model that is not a chat endpoint: each predict is one model request (HTTP models are
+  // instrumented at their endpoint, retries included).
+  if (kind.model !== undefined) {
+    const model = await kind.model(config as ModuleModelConfig, context);
+    return instrumentModel(model, model.name);
+  }
   return createHttpModel(config as HttpModelConfig, context);
 }
 

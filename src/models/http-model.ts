@@ -1,6 +1,7 @@
 import type { Env } from '../config/env.js';
 import type { ModelConfig } from '../config/schema.js';
 import type { ModelUnderTest } from '../core/model.js';
+import { instrumentChatEndpoint } from '../observability/instrument.js';
 import { priceFromConfig } from '../providers/prices.js';
 import type { HttpEndpointRef } from '../providers/provider.js';
 import { listPrice, providerKinds } from '../providers/registry.js';
@@ -52,7 +53,11 @@ export function createHttpModel(config: HttpModelConfig, context: HttpModelConte
   checkPromptVariables(config.prompt);
   const price =
     config.prices !== undefined ? priceFromConfig(config.prices) : listPrice(config.provider, config.model);
-  return createChatModel(endpoint, config, { name: `${config.provider}:/${config.model}`, price });
+  // Latency, requests by status, retries and rate-limit waits of every model call.
+  return createChatModel(instrumentChatEndpoint(endpoint, 'model'), config, {
+    name: `${config.provider}:/${config.model}`,
+    price,
+  });
 }
 
 /** The HTTP model under test (its historical name: the first kinds were all OpenAI-compatible). */

@@ -7,6 +7,7 @@ import type { RowError, RowResult } from '../core/result.js';
 import type { Scorer, ScorerArgs } from '../core/scorer.js';
 import { PREDICT_ROOT_SPAN, RECORDED_OUTPUTS_ROOT_SPAN, SpanRecorder } from '../core/span.js';
 import { emptyUsage } from '../core/usage.js';
+import { currentRunMetrics } from '../observability/current.js';
 import { normalizeScore, thrownFeedback } from './normalize.js';
 
 /** What the per-row pipeline needs: the model under test (unless rows carry outputs) and the scorers. */
@@ -98,6 +99,7 @@ async function applyScorer(
   recorder: SpanRecorder,
   rootSpanId: string,
 ): Promise<Feedback[]> {
+  const started = performance.now();
   try {
     const scoped: ScorerArgs = {
       ...args,
@@ -106,6 +108,8 @@ async function applyScorer(
     return normalizeScore(scorer, await scorer.score(scoped));
   } catch (caught) {
     return [thrownFeedback(scorer, caught)];
+  } finally {
+    currentRunMetrics()?.scorerDuration(scorer.name, (performance.now() - started) / 1000);
   }
 }
 

@@ -8,9 +8,12 @@ import type { RowResult, RunStatus, RunSummary } from '../core/result.js';
 import type { Scorer } from '../core/scorer.js';
 import type { DatasetInfo, RunStartInfo, Sink } from '../core/sink.js';
 import { emptyUsage, type Usage } from '../core/usage.js';
+import { withRunMetrics } from '../observability/current.js';
+import type { RunMetrics } from '../observability/metrics.js';
 import { Aggregator } from './aggregate.js';
 import { BudgetGuard, type Budgets, type StopReason } from './budget.js';
 import { type AllowNoValues, evaluateGates, type Gate, noValueGates } from './gates.js';
+import { ProgressLog } from './progress-log.js';
 import { writeSummaryJson } from './summary-file.js';
 
 export type { Budgets, StopReason } from './budget.js';
@@ -54,6 +57,13 @@ export interface EvaluationRun {
    * write to a remote system keep their backlog on disk (pending writes, exit 3).
    */
   waitForWrites?: boolean;
+  /** Prometheus metrics of this run (rows by state, tokens, cost, MLflow backlog), when served. */
+  metrics?: RunMetrics;
+  /**
+   * Called every `progressIntervalMs` (10 s) and once when scoring ends, with the run's metrics; the
+   * MLflow sink logs them as `progress/*` run metrics.
+   */
+  progressIntervalMs?: number;
 }
 
 export interface EvaluationOutcome {
@@ -70,7 +80,12 @@ export interface EvaluationOutcome {
  * Results stream to every sink as rows finish; the first result for a row id wins. How a failing
  * sink is treated is part of the `Sink` contract (src/core/sink.ts).
  */
-export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutcome> {
+export function runEvaluation(run: EvaluationRun): Promise<EvaluationOutcome> {
+  // Scorers, model/judge endpoints and MLflow requests of this run record into its metrics.
+  return withRunMetrics(run.metrics, () => evaluateRun(run));
+}
+
+async function evaluateRun(run: EvaluationRun): Promise<EvaluationOutcome> {
   const startedAt = new Date();
   const started = performance.now();
   try {
@@ -108,6 +123,18 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     throw error;
   }
   run.onEvent?.({ type: 'run-start', runName: run.runName, totalRows: run.dataset.rows, startedAt });
+  const { metrics: runMetrics } = run;
+  runMetrics?.runStarted({
+    totalRows: run.dataset.rows,
+    experiment: startInfo.experiment,
+    budgetUsd: run.budgets?.maxCostUsd,
+  });
+  const progressLog = runMetrics !== undefined ? new ProgressLog(sinks, runMetrics, started) : undefined;
+  const progressLogTimer =
+    progressLog !== undefined
+      ? setInterval(() => progressLog.log(), run.progressIntervalMs ?? 10_000)
+      : undefined;
+  progressLogTimer?.unref();
 
   const aggregator = new Aggregator(run.scorers);
   const seen = new Set<string>();
@@ -131,11 +158,13 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
         );
       }
     }
+    runMetrics?.rowFinished(result);
     run.onEvent?.({ type: 'row-end', result });
   };
 
   // Sinks that write asynchronously report how far they are while they lag behind scoring.
   const reportProgress = (): void => {
+    progressLog?.observeSinks();
     for (const sink of sinks) {
       let progress: ReturnType<NonNullable<Sink['progress']>> | undefined;
       try {
@@ -148,7 +177,8 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
         run.onEvent?.({ type: 'sink-progress', sink: sink.name, progress });
     }
   };
-  const progressTimer = run.onEvent !== undefined ? setInterval(reportProgress, 1000) : undefined;
+  const progressTimer =
+    run.onEvent !== undefined || runMetrics !== undefined ? setInterval(reportProgress, 1000) : undefined;
   progressTimer?.unref();
 
   let status: RunStatus = 'FINISHED';
@@ -160,6 +190,7 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
       onResult,
       onRowStart: (row) => {
         budget.started();
+        runMetrics?.rowDispatched();
         run.onEvent?.({ type: 'row-start', rowId: row.record.id, index: row.index });
       },
       admit: () => budget.admit(),
@@ -175,6 +206,8 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
   }
   const scoringSeconds = round((performance.now() - started) / 1000, 3);
   run.onEvent?.({ type: 'scoring-end', rows: aggregator.rows, scoringSeconds });
+  if (progressLogTimer !== undefined) clearInterval(progressLogTimer);
+  progressLog?.log();
 
   const metrics = aggregator.metrics();
   let summary: RunSummary = {
@@ -230,6 +263,12 @@ export async function runEvaluation(run: EvaluationRun): Promise<EvaluationOutco
     }
   } finally {
     if (progressTimer !== undefined) clearInterval(progressTimer);
+  }
+  if (runMetrics !== undefined && progressLog !== undefined) {
+    progressLog.observeSinks();
+    runMetrics.runEnded();
+    if (summary.mlflow !== undefined)
+      runMetrics.setRunInfo({ mlflowRunId: summary.mlflow.run_id, mlflowUrl: summary.mlflow.url });
   }
   // Scoring time and the time the sinks took to write what scoring left them (a remote backlog).
   summary.drain_s = round((performance.now() - drainStarted) / 1000, 3);

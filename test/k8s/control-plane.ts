@@ -18,7 +18,10 @@ export interface Tools {
   kubectl: string;
   etcd: string;
   rayOperator: string;
+  /** KubeRay's CRDs (RayCluster, RayJob, RayService). */
   crdDir: string;
+  /** The Prometheus Operator's CRDs (PodMonitor, ServiceMonitor, PrometheusRule). */
+  monitoringCrdDir: string;
 }
 
 export interface KubectlResult {

@@ -1,7 +1,8 @@
 /**
  * `npm run k8s:validate`: checks k8s/ with real Kubernetes code (versions: k8s/versions.env).
  *  1. Builds, or finds in the cache, kube-apiserver, kubectl, etcd and the KubeRay operator
- *     (scripts/k8s-tools.sh) and starts etcd + kube-apiserver with KubeRay's CRDs installed.
+ *     (scripts/k8s-tools.sh) and starts etcd + kube-apiserver with KubeRay's CRDs and the Prometheus
+ *     Operator's (PodMonitor, ServiceMonitor, PrometheusRule) installed.
  *  2. Renders every target (the overlays, their evaluation/ folders, the components switched on) with
  *     kubectl's built-in kustomize and applies each rendering with a server-side dry run,
  *     --validate=strict (unknown fields, wrong types, missing required fields, CRD schemas).
@@ -45,6 +46,19 @@ const TARGETS: Target[] = [
     components: ['k8s/components/mlflow-ingress'],
     eks: true,
   },
+  // overlays/eks switches monitoring on; dev has it off, so the switch is checked there.
+  {
+    name: 'overlays/dev + components/monitoring',
+    dir: 'k8s/overlays/dev',
+    components: ['k8s/components/monitoring'],
+    eks: false,
+  },
+  {
+    name: 'overlays/dev/evaluation + components/monitoring/evaluation',
+    dir: 'k8s/overlays/dev/evaluation',
+    components: ['k8s/components/monitoring/evaluation'],
+    eks: false,
+  },
   {
     name: 'overlays/eks + components/vllm-judge',
     dir: 'k8s/overlays/eks',
@@ -83,7 +97,7 @@ async function ensureTools(): Promise<Tools> {
   const k8s = path.join(cache, `kubernetes-${versions.KUBERNETES_VERSION}`);
   const kuberay = path.join(cache, `kuberay-${versions.KUBERAY_VERSION}`);
   log(
-    `tools: Kubernetes ${versions.KUBERNETES_VERSION}, etcd ${versions.ETCD_VERSION}, KubeRay ${versions.KUBERAY_VERSION} (${cache})`,
+    `tools: Kubernetes ${versions.KUBERNETES_VERSION}, etcd ${versions.ETCD_VERSION}, KubeRay ${versions.KUBERAY_VERSION}, Prometheus Operator CRDs ${versions.PROMETHEUS_OPERATOR_VERSION} (${cache})`,
   );
   return {
     kubeApiserver: path.join(k8s, 'kube-apiserver'),
@@ -91,6 +105,7 @@ async function ensureTools(): Promise<Tools> {
     etcd: path.join(cache, `etcd-${versions.ETCD_VERSION}`, 'etcd'),
     rayOperator: path.join(kuberay, 'ray-operator'),
     crdDir: path.join(kuberay, 'crds'),
+    monitoringCrdDir: path.join(cache, `prometheus-operator-${versions.PROMETHEUS_OPERATOR_VERSION}`, 'crds'),
   };
 }
 
@@ -182,11 +197,11 @@ function repoFacts(): { eksNodeGroups: NodeGroup[]; rayPin: string; workerImage:
   return { eksNodeGroups, rayPin, workerImage };
 }
 
-async function installCrds(plane: ControlPlane, crdDir: string): Promise<void> {
+async function installCrds(plane: ControlPlane, what: string, crdDir: string): Promise<void> {
   const applied = await plane.kubectl(['apply', '--server-side', '-f', crdDir]);
-  if (applied.code !== 0) throw new Error(`installing KubeRay CRDs: ${applied.stderr.trim()}`);
+  if (applied.code !== 0) throw new Error(`installing ${what} CRDs: ${applied.stderr.trim()}`);
   const waited = await plane.kubectl(['wait', '--for=condition=established', '--timeout=60s', '-f', crdDir]);
-  if (waited.code !== 0) throw new Error(`KubeRay CRDs not established: ${waited.stderr.trim()}`);
+  if (waited.code !== 0) throw new Error(`${what} CRDs not established: ${waited.stderr.trim()}`);
 }
 
 /** The `# expect:` lines of a fixture and whether it is checked against the EKS node groups. */
@@ -208,8 +223,11 @@ async function main(paths: string[]): Promise<number> {
     log(`FAIL ${line}`);
   };
   try {
-    await installCrds(plane, tools.crdDir);
-    log(`API server ready, KubeRay CRDs installed (${((Date.now() - planeStarted) / 1000).toFixed(1)} s)`);
+    await installCrds(plane, 'KubeRay', tools.crdDir);
+    await installCrds(plane, 'Prometheus Operator', tools.monitoringCrdDir);
+    log(
+      `API server ready, KubeRay and Prometheus Operator CRDs installed (${((Date.now() - planeStarted) / 1000).toFixed(1)} s)`,
+    );
     const entries: Target[] = paths.length > 0 ? paths.map((p) => ({ name: p, dir: p, eks: true })) : TARGETS;
     const rendered: Array<{ target: Target; objects: KubeObject[] }> = [];
     for (const target of entries) {

@@ -6,6 +6,8 @@ import { readEnv } from '../../src/config/env.js';
 import type { DatasetRow } from '../../src/core/record.js';
 import type { RowResult } from '../../src/core/result.js';
 import { createRayExecutor, RayExecutorError } from '../../src/executors/ray/index.js';
+import { withRunMetrics } from '../../src/observability/current.js';
+import { RunMetrics } from '../../src/observability/metrics.js';
 
 /**
  * The executor's own guarantees, against a fake bridge (a fault a real Ray cluster cannot produce on
@@ -31,6 +33,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     outstanding++;
     maxOutstanding = Math.max(maxOutstanding, outstanding);
     if (mode === 'die' && rows === 3) { console.error('bridge: something broke'); process.exit(3); }
+    if (mode === 'restart' && (rows === 2 || rows === 5)) out({ type: 'notice', event: 'worker_restart', message: 'worker w0 died (exit code 137); restarting it (' + (rows === 2 ? 1 : 2) + '/3), its unfinished rows are re-dispatched' });
     setTimeout(() => {
       outstanding--;
       const r = result(m.row.record.id, m.row.index);
@@ -61,7 +64,8 @@ async function* rows(n: number): AsyncGenerator<DatasetRow> {
   }
 }
 
-function run(mode: string, n: number, extra: { connectTimeoutS?: number } = {}) {
+function run(mode: string, n: number, extra: { connectTimeoutS?: number; metrics?: RunMetrics } = {}) {
+  const { metrics, ...options } = extra;
   const logs: string[] = [];
   const results: RowResult[] = [];
   const executor = createRayExecutor({
@@ -73,12 +77,14 @@ function run(mode: string, n: number, extra: { connectTimeoutS?: number } = {}) 
     workerConcurrency: 2,
     runName: 'fake',
     log: (line) => logs.push(line),
-    ...extra,
+    ...options,
   });
-  const done = executor.execute(rows(n), {
-    signal: new AbortController().signal,
-    onResult: (result) => results.push(result),
-  });
+  const done = withRunMetrics(metrics, () =>
+    executor.execute(rows(n), {
+      signal: new AbortController().signal,
+      onResult: (result) => results.push(result),
+    }),
+  );
   return { done, logs, results };
 }
 
@@ -92,6 +98,28 @@ describe('Ray executor with a fake bridge', () => {
     const max = Number(/max outstanding (\d+)/.exec(logs.join('\n'))?.[1]);
     expect(max).toBeGreaterThan(0);
     expect(max).toBeLessThanOrEqual(3);
+  });
+
+  it('counts each worker_restart notice of the bridge as a worker restart of the run, and logs it', async () => {
+    const metrics = new RunMetrics({ run: 'fake' });
+    const { done, logs, results } = run('restart', 8, { metrics });
+    await done;
+    expect(results).toHaveLength(8);
+    const text = await metrics.text();
+    expect(text).toContain('judgeflow_worker_restarts_total{run="fake"} 2');
+    expect(logs.filter((line) => line.includes('restarting it'))).toHaveLength(2);
+    // Other notices (here the fake's closing "max outstanding") are logged, not counted.
+    expect(logs.some((line) => line.includes('max outstanding'))).toBe(true);
+  });
+
+  it('counts no restart in a run without worker_restart notices, and records nothing outside a run', async () => {
+    const metrics = new RunMetrics({ run: 'fake' });
+    await run('ok', 4, { metrics }).done;
+    expect(await metrics.text()).not.toMatch(/^judgeflow_worker_restarts_total\{run="fake"\} [1-9]/m);
+    // Without run metrics a restart notice is only logged.
+    const { done, logs } = run('restart', 6);
+    await done;
+    expect(logs.filter((line) => line.includes('restarting it'))).toHaveLength(2);
   });
 
   it('turns a fatal line into a RayExecutorError with its failure kind', async () => {

@@ -32,6 +32,10 @@ export interface RunCliOptions {
   workerConcurrency: number;
   rayPython?: string;
   progress: boolean;
+  /** `--metrics-port` / `--metrics-host` / `--metrics-linger-s` (`run` only). */
+  metricsPort?: number;
+  metricsHost?: string;
+  metricsLingerS?: number;
   /** Options the user typed (commander's value source `cli`), to tell a typed value from a default. */
   given?: readonly string[];
 }

@@ -9,7 +9,13 @@ import type { EvaluationOutcome } from '../../runner/run-evaluation.js';
 import { createProgressReporter, formatSummaryTable } from '../progress.js';
 import { redactingStream } from '../redacting-stream.js';
 import { reportError } from '../report-error.js';
-import { addRunOptions, givenOptions, type RunCliOptions, runRequestParts } from './run-options.js';
+import {
+  addRunOptions,
+  givenOptions,
+  nonNegativeInt,
+  type RunCliOptions,
+  runRequestParts,
+} from './run-options.js';
 
 export { nonNegativeInt, positiveInt, positiveNumber, type RunCliOptions } from './run-options.js';
 
@@ -91,6 +97,17 @@ export async function runCommand(
       log: (line) => io.stderr.write(`${line}\n`),
       redactor: io.redactor,
       processEnv: io.env,
+      ...(options.metricsPort !== undefined ||
+      options.metricsHost !== undefined ||
+      options.metricsLingerS !== undefined
+        ? {
+            metrics: {
+              port: options.metricsPort,
+              host: options.metricsHost,
+              lingerSeconds: options.metricsLingerS,
+            },
+          }
+        : {}),
     });
     const runs = 'models' in response ? response.models : [{ ...response, model: undefined }];
     for (const run of runs) {
@@ -151,6 +168,20 @@ export function registerRunCommand(program: Command, setExitCode: (code: number)
       'end once every row is scored: the MLflow backlog stays spooled on disk (exit 3) for `judgeflow mlflow sync`',
     )
     .option('--no-progress', 'no progress output')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus /metrics on this port (default JUDGEFLOW_METRICS_PORT; off)',
+      nonNegativeInt,
+    )
+    .option(
+      '--metrics-host <host>',
+      'interface /metrics binds (default JUDGEFLOW_METRICS_HOST, else 127.0.0.1)',
+    )
+    .option(
+      '--metrics-linger-s <s>',
+      'keep /metrics up this many seconds after the run, for a last scrape',
+      nonNegativeInt,
+    )
     .addHelpText('after', exitCodesHelp())
     .action(async (evalPath: string, options: RunCliOptions) => {
       setExitCode(await runCommand(evalPath, { ...options, given: givenOptions(command) }, processIo()));

@@ -133,6 +133,7 @@ async function startSession(options: RayExecutorOptions, signal?: AbortSignal): 
       plan: options.plan,
       concurrency,
       required_env: options.requiredEnv ?? [],
+      run_name: options.runName,
     },
     connectTimeoutS:
       options.connectTimeoutS ?? (address !== undefined ? DEFAULT_CONNECT_TIMEOUT_S : LOCAL_HEAD_TIMEOUT_S),

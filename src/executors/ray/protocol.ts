@@ -36,6 +36,8 @@ export const helloSchema = z
      * checks that it has them before it says ready, so a cluster without the secrets fails at once.
      */
     required_env: z.array(z.string()).optional(),
+    /** The run's name: the `run` label of the worker's own `/metrics` (JUDGEFLOW_METRICS_PORT). */
+    run_name: z.string().optional(),
   })
   .passthrough();
 export type HelloMessage = z.infer<typeof helloSchema>;
@@ -107,7 +109,14 @@ export const bridgeOutputSchema = z.discriminatedUnion('type', [
     })
     .passthrough(),
   z.object({ type: z.literal('result'), id: z.string().optional(), result: resultSchema }).passthrough(),
-  z.object({ type: z.literal('notice'), message: z.string() }).passthrough(),
+  z
+    .object({
+      type: z.literal('notice'),
+      message: z.string(),
+      /** `worker_restart`: a worker died and is restarted; its unfinished rows are re-dispatched. */
+      event: z.string().optional(),
+    })
+    .passthrough(),
   z.object({ type: z.literal('fatal'), code: z.string().optional(), message: z.string() }).passthrough(),
   z.object({ type: z.literal('done') }).passthrough(),
 ]);

@@ -2,6 +2,8 @@ import { errorMessage } from '../../core/errors.js';
 import type { ExecuteOptions } from '../../core/executor.js';
 import type { DatasetRow } from '../../core/record.js';
 import type { RowResult } from '../../core/result.js';
+import { currentRunMetrics } from '../../observability/current.js';
+import type { RunMetrics } from '../../observability/metrics.js';
 import { BridgeProcess } from './bridge-process.js';
 import { RayExecutorError, type RayFailure } from './errors.js';
 import { type BridgeOutput, PROTOCOL_VERSION, type RayWorkerInfo } from './protocol.js';
@@ -53,6 +55,8 @@ export class RaySession {
   #changed: Promise<void>;
   /** Set while `run` is streaming: where results go. */
   #execute: ExecuteOptions | undefined;
+  /** The run's metrics (worker restarts), taken when the run starts executing. */
+  #metrics: RunMetrics | undefined;
 
   constructor(options: SessionOptions) {
     this.#options = options;
@@ -117,6 +121,7 @@ export class RaySession {
     const ready = this.#ready;
     if (ready === undefined) return; // interrupted while starting
     this.#execute = execute;
+    this.#metrics = currentRunMetrics();
     const abortRows = execute.abortRows;
     const onAbortRows = (): void => {
       void this.#bridge.send({ type: 'abort' }).finally(() => this.#bridge.closeInput());
@@ -215,6 +220,8 @@ export class RaySession {
         break;
       case 'notice':
         this.#options.log(`judgeflow ray: ${message.message}`);
+        // A dead worker restarted, its unfinished rows re-dispatched.
+        if (message.event === 'worker_restart') this.#metrics?.workerRestarted();
         break;
       case 'fatal':
         this.#failure ??= new RayExecutorError({

@@ -4,6 +4,14 @@ import path from 'node:path';
 import { type Env, readSecret } from '../../config/env.js';
 import { errorMessage } from '../../core/errors.js';
 import type { DatasetRow } from '../../core/record.js';
+import { withRunMetrics } from '../../observability/current.js';
+import { RunMetrics } from '../../observability/metrics.js';
+import {
+  DEFAULT_METRICS_PORT_SPAN,
+  metricsEndpointFrom,
+  startMetricsServer,
+  startMetricsServerInRange,
+} from '../../observability/server.js';
 import type { PipelinePlan } from '../../runner/build.js';
 import { type RowPipeline, runRow } from '../../runner/pipeline.js';
 import {
@@ -30,6 +38,11 @@ export interface WorkerIo {
   pid: number;
   /** Builds the pipeline from the plan (`buildPipeline` in a real worker). */
   build: (plan: PipelinePlan, env: Env) => Promise<RowPipeline>;
+  /**
+   * Starts the `/metrics` server on one port when `env.metricsPort` is set (default
+   * `startMetricsServer`); tried on each port of the span until one is free.
+   */
+  serveMetrics?: typeof startMetricsServer;
 }
 
 const DEFAULT_CONCURRENCY = 16;
@@ -83,6 +96,29 @@ export async function runWorker(io: WorkerIo): Promise<number> {
   } catch (error) {
     return fatal('worker_start', `cannot build the pipeline: ${errorMessage(error)}`);
   }
+  // This worker's own /metrics (scorer and endpoint metrics of the rows it scores), when its
+  // environment sets JUDGEFLOW_METRICS_PORT (9465 in the cluster manifests). Several worker actors
+  // share one Ray worker pod: each takes the first free port of JUDGEFLOW_METRICS_PORT_SPAN ports.
+  const endpoint = metricsEndpointFrom({ env: io.env });
+  let metrics: RunMetrics | undefined;
+  if (endpoint !== undefined) {
+    metrics = new RunMetrics({ run: hello.data.run_name ?? 'unknown' });
+    const span = io.env.metricsPortSpan ?? DEFAULT_METRICS_PORT_SPAN;
+    try {
+      const server = await startMetricsServerInRange(
+        { ...endpoint, span, registry: metrics.registry },
+        io.serveMetrics ?? startMetricsServer,
+      );
+      io.log(
+        `judgeflow worker: Prometheus metrics on ${server.url}` +
+          (server.port === endpoint.port ? '' : ` (port ${endpoint.port} was taken)`),
+      );
+    } catch (error) {
+      // Metrics are informational: taken ports never stop a worker from scoring.
+      io.log(`judgeflow worker: no /metrics: ${errorMessage(error)}`);
+      metrics = undefined;
+    }
+  }
   io.write(
     encodeLine({ type: 'ready', protocol: PROTOCOL_VERSION, judgeflow_version: io.version, pid: io.pid }),
   );
@@ -100,7 +136,7 @@ export async function runWorker(io: WorkerIo): Promise<number> {
 
   const start = (row: DatasetRow): void => {
     running++;
-    runRow(row, pipeline, stop.signal).then(
+    withRunMetrics(metrics, () => runRow(row, pipeline, stop.signal)).then(
       (result) => {
         running--;
         if (stop.signal.aborted) return;

@@ -13,6 +13,8 @@ import {
   shouldRetry,
 } from '../../http/retry-policy.js';
 import { send } from '../../http/transport.js';
+import { currentRunMetrics } from '../../observability/current.js';
+import { mlflowWriteKind } from '../../observability/instrument.js';
 
 /** How the client authenticates: MLflow's own conventions (Basic wins over Bearer, as in Python). */
 export type MlflowAuth =
@@ -161,6 +163,21 @@ export class MlflowHttp {
   async call(req: MlflowRequest<unknown>): Promise<unknown>;
   async call<T>(req: MlflowRequest<T>): Promise<T | unknown> {
     const endpoint = `${req.method} ${req.path}`;
+    const metrics = currentRunMetrics();
+    const kind = metrics !== undefined ? mlflowWriteKind(req.method, req.path) : undefined;
+    if (metrics === undefined || kind === undefined) return this.#withRetries(req, endpoint);
+    const started = performance.now();
+    try {
+      const result = await this.#withRetries(req, endpoint);
+      metrics.mlflowWrite(kind, 'ok', (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      metrics.mlflowWrite(kind, 'error', (performance.now() - started) / 1000);
+      throw error;
+    }
+  }
+
+  #withRetries<T>(req: MlflowRequest<T>, endpoint: string): Promise<unknown> {
     return withRetries<unknown, MlflowError>({
       policy: this.#policy,
       random: this.#random,

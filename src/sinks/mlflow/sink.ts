@@ -71,6 +71,7 @@ export function createMlflowSink(options: MlflowSinkOptions): Sink {
 /** The phases of one run: start (run-start.ts, the writer), rows (row-delivery.ts), finish (run-finish.ts). */
 class MlflowSink implements Sink {
   readonly name = 'mlflow';
+  #progressWrites: Promise<void> = Promise.resolve();
   readonly #options: MlflowSinkOptions;
   readonly #client: MlflowClient;
   readonly #policy: TracePolicy;
@@ -153,6 +154,24 @@ class MlflowSink implements Sink {
     this.#run.delivery.take(result);
   }
 
+  /**
+   * `progress/*` metrics go straight to log-batch, outside the row spool: a point lost in an outage is
+   * only a gap in a curve, and the final values are logged again at the run's end. Metrics append, so
+   * this never touches the spool's idempotent replay.
+   */
+  logProgress(values: Record<string, number>, at: { step: number; timestamp: number }): void {
+    const runId = this.#run?.writer.runId;
+    if (runId === undefined) return;
+    const metrics = Object.entries(values)
+      .filter(([, value]) => Number.isFinite(value))
+      .map(([key, value]) => ({ key, value, timestamp: at.timestamp, step: at.step }));
+    this.#progressWrites = this.#progressWrites
+      .then(() => this.#client.logBatch({ runId, metrics }))
+      .catch((error: unknown) => {
+        if (!isOutage(error)) this.#log(`MLflow: progress metrics not logged: ${errorMessage(error)}`);
+      });
+  }
+
   progress(): SinkProgress {
     return {
       accepted: this.#accepted,
@@ -168,6 +187,7 @@ class MlflowSink implements Sink {
   async finish(summary: RunSummary, options: SinkFinishOptions = {}): Promise<SinkReport> {
     if (this.#run === undefined) throw new Error('MlflowSink.finish() before start()');
     const { info, spool, writer, delivery } = this.#run;
+    await this.#progressWrites;
     const wait = options.wait ?? true;
     await delivery.finish({ wait });
 

@@ -25,7 +25,13 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
  * SIGKILL for anything still running from this head's temp dir. (`ray stop --force` would kill every
  * Ray process on the machine, other people's included.)
  */
-export async function startRayHead(options: { home?: string } = {}): Promise<RayHead> {
+export async function startRayHead(
+  options: {
+    home?: string;
+    /** Extra environment of the head, which its Ray workers (and the judgeflow Node workers) inherit. */
+    env?: Record<string, string>;
+  } = {},
+): Promise<RayHead> {
   const home = options.home ?? process.env.JUDGEFLOW_HOME ?? path.join(repoRoot, '.judgeflow');
   const python = await requirePythonEnv(home, 'ray');
   const ray = venvBin(home, 'ray', 'ray');
@@ -54,7 +60,7 @@ export async function startRayHead(options: { home?: string } = {}): Promise<Ray
     stdio: ['ignore', 'pipe', 'pipe'],
     // Auth off explicitly: a token left in ~/.ray/auth_token by any ray.init() on this machine would
     // otherwise turn token auth on for this head, and its dashboard would answer 401 to the health check.
-    env: { ...process.env, RAY_USAGE_STATS_ENABLED: '0', RAY_AUTH_MODE: 'disabled' },
+    env: { ...process.env, ...options.env, RAY_USAGE_STATS_ENABLED: '0', RAY_AUTH_MODE: 'disabled' },
   });
   const keep = (chunk: Buffer) => {
     log.push(chunk.toString());
