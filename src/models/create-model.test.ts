@@ -108,7 +108,12 @@ describe('createModel', () => {
         localFactory: async (config) => (config.max_tokens === 8 ? local : fromFunction(() => 'wrong')),
       }),
     );
-    expect(model).toBe(local);
+    // the factory's model, wrapped so its calls count as model requests in the run's metrics
+    expect(model.name).toBe('local:/gemma');
+    const signal = new AbortController().signal;
+    await expect(
+      model.predict({}, { signal, rowId: 'r1' } as unknown as Parameters<ModelUnderTest['predict']>[1]),
+    ).resolves.toBe('local answer');
   });
 });
 
