@@ -69,7 +69,10 @@ def reader_view(uri: str, *, experiment_id: str, run_id: str) -> dict[str, Any]:
         timeout=60,
     )
     response.raise_for_status()
-    rest = sorted(response.json().get("traces", []), key=lambda info: info["tags"]["mlflow.eval.requestId"])
+    rest = sorted(
+        (_assessments_in_order(info) for info in response.json().get("traces", [])),
+        key=lambda info: info["tags"]["mlflow.eval.requestId"],
+    )
     return {
         "search_traces": searched,
         "get_trace": fetched,
@@ -86,9 +89,15 @@ def _spans_in_order(trace: dict[str, Any]) -> dict[str, Any]:
     spans = trace.get("data", {}).get("spans")
     if spans:
         spans.sort(key=lambda span: (span.get("start_time_unix_nano") or 0, span.get("span_id") or ""))
-    # The same holds for a trace's assessments (read without an ORDER BY too): by name, then content,
-    # which both write paths give alike (their ids differ by design).
-    assessments = trace.get("info", {}).get("assessments")
+    _assessments_in_order(trace.get("info", {}))
+    return trace
+
+
+def _assessments_in_order(info: dict[str, Any]) -> dict[str, Any]:
+    """The trace info with its assessments by name, then content. The store reads a trace's assessments
+    without an ORDER BY too (every reader: search_traces, get_trace, the REST search), so their order is
+    not promised either; name and content are what both write paths give alike (ids differ by design)."""
+    assessments = info.get("assessments")
     if assessments:
         assessments.sort(
             key=lambda a: (
@@ -96,7 +105,7 @@ def _spans_in_order(trace: dict[str, Any]) -> dict[str, Any]:
                 json.dumps({k: v for k, v in a.items() if not k.endswith("_id")}, sort_keys=True, default=str),
             )
         )
-    return trace
+    return info
 
 
 def _row_key(trace: dict[str, Any]) -> str:
