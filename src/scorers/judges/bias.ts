@@ -4,7 +4,7 @@ import type { JudgeResolver } from '../../judges/resolver.js';
 import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
 import { builtinJudge } from './builtin-judge.js';
 import { type JudgeScorerOptions, judgeOptionsShape, parseJudgeFactoryOptions } from './judge-scorer.js';
-import { mapObjectVerdict, safetyJudgeTexts } from './safety-judge.js';
+import { scoreObjectVerdict } from './safety-judge.js';
 
 export const biasOptionsSchema = z.object({ ...judgeOptionsShape }).strict();
 
@@ -39,22 +39,17 @@ function buildBias(
     options,
     common,
     judges,
-    score: async (row, { judge, prompt, verdict }) => {
-      const texts = safetyJudgeTexts(row, judge);
-      if ('error' in texts) return texts.error;
-      const answer = await judge.ask({ prompt, verdict, variables: texts });
-      return mapObjectVerdict(answer, (result, rationale) => {
-        const biased = result.biased === true;
-        const group = String(result.group).trim() || 'none';
-        const biasType = String(result.bias_type);
-        const kind = biasType === 'none' ? 'bias' : `${biasType} bias`;
-        const head = !biased ? 'not biased' : group === 'none' ? kind : `${kind} against ${group}`;
-        return {
-          value: biased,
-          rationale: `${head}: ${rationale}`,
-          metadata: { group, bias_type: biasType },
-        };
-      });
-    },
+    score: scoreObjectVerdict((result, rationale) => {
+      const biased = result.biased === true;
+      const group = String(result.group).trim() || 'none';
+      const biasType = String(result.bias_type);
+      const kind = biasType === 'none' ? 'bias' : `${biasType} bias`;
+      const head = !biased ? 'not biased' : group === 'none' ? kind : `${kind} against ${group}`;
+      return {
+        value: biased,
+        rationale: `${head}: ${rationale}`,
+        metadata: { group, bias_type: biasType },
+      };
+    }),
   });
 }
