@@ -1,8 +1,27 @@
+import { z } from 'zod';
 import type { Feedback } from '../../core/feedback.js';
+import { judgeOptionsShape } from './judge-scorer.js';
 
 // The claim-by-claim judges (summarization_faithfulness, hallucination) ask the judge for one labelled
 // claim per line and count the lines themselves, so the judge never does the arithmetic. This is the
 // line parser and the feedback both build from the labelled claims.
+
+/** The judge lists every claim, so its reply is longer than a yes/no verdict's. */
+export const CLAIM_JUDGE_MAX_TOKENS = 1024;
+
+/** The options both claim-by-claim judges take: the judge's own, a longer reply, an optional threshold. */
+export const claimJudgeOptionsShape = {
+  ...judgeOptionsShape,
+  max_tokens: judgeOptionsShape.max_tokens.describe(
+    `Cap on the judge's reply, which lists every claim (default ${CLAIM_JUDGE_MAX_TOKENS})`,
+  ),
+  threshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('When set, the value is a bool: supported fraction >= threshold (default: the fraction)'),
+};
 
 /** One labelled claim of the judge's result. */
 export interface Claim {

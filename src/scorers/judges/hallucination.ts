@@ -4,29 +4,24 @@ import type { Scorer, ScorerArgs } from '../../core/scorer.js';
 import type { JudgeResolver } from '../../judges/resolver.js';
 import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
 import { builtinJudge } from './builtin-judge.js';
-import { claimsFeedback, parseClaims, unrelatedClaims, withJudgeMetadata } from './claims.js';
-import { type JudgeScorerOptions, judgeOptionsShape, parseJudgeFactoryOptions } from './judge-scorer.js';
+import {
+  CLAIM_JUDGE_MAX_TOKENS,
+  claimJudgeOptionsShape,
+  claimsFeedback,
+  parseClaims,
+  unrelatedClaims,
+  withJudgeMetadata,
+} from './claims.js';
+import { type JudgeScorerOptions, parseJudgeFactoryOptions } from './judge-scorer.js';
 import { bulletList, inputsText } from './judge-text.js';
 import { numberedChunks, responseText, retrievedContext } from './retrieval-context.js';
-
-/** The judge lists every claim, so its reply is longer than a yes/no verdict's. */
-const DEFAULT_MAX_TOKENS = 1024;
 
 const EVIDENCE = ['auto', 'context', 'expectations'] as const;
 type EvidenceMode = (typeof EVIDENCE)[number];
 
 export const hallucinationOptionsSchema = z
   .object({
-    ...judgeOptionsShape,
-    max_tokens: judgeOptionsShape.max_tokens.describe(
-      `Cap on the judge's reply, which lists every claim (default ${DEFAULT_MAX_TOKENS})`,
-    ),
-    threshold: z
-      .number()
-      .min(0)
-      .max(1)
-      .optional()
-      .describe('When set, the value is a bool: supported fraction >= threshold (default: the fraction)'),
+    ...claimJudgeOptionsShape,
     evidence: z
       .enum(EVIDENCE)
       .default('auto')
@@ -96,7 +91,7 @@ function buildHallucination(
 ): Scorer {
   return builtinJudge({
     type: hallucinationDefinition.type,
-    options: { ...options, max_tokens: options.max_tokens ?? DEFAULT_MAX_TOKENS },
+    options: { ...options, max_tokens: options.max_tokens ?? CLAIM_JUDGE_MAX_TOKENS },
     common,
     judges,
     score: async (args, { judge, prompt, verdict }) => {

@@ -4,28 +4,22 @@ import type { Scorer } from '../../core/scorer.js';
 import type { JudgeResolver } from '../../judges/resolver.js';
 import type { CommonScorerOptions, ScorerDefinition } from '../registry.js';
 import { builtinJudge } from './builtin-judge.js';
-import { claimsFeedback, parseClaims, withJudgeMetadata } from './claims.js';
-import { type JudgeScorerOptions, judgeOptionsShape, parseJudgeFactoryOptions } from './judge-scorer.js';
+import {
+  CLAIM_JUDGE_MAX_TOKENS,
+  claimJudgeOptionsShape,
+  claimsFeedback,
+  parseClaims,
+  withJudgeMetadata,
+} from './claims.js';
+import { type JudgeScorerOptions, parseJudgeFactoryOptions } from './judge-scorer.js';
 import { inputsText, outputsText } from './judge-text.js';
 
 // The claim-line parser lives in claims.ts (shared with hallucination); exported here as before.
 export { type Claim, parseClaims } from './claims.js';
 
-/** The judge lists every claim, so its reply is longer than a yes/no verdict's. */
-const DEFAULT_MAX_TOKENS = 1024;
-
 export const summarizationFaithfulnessOptionsSchema = z
   .object({
-    ...judgeOptionsShape,
-    max_tokens: judgeOptionsShape.max_tokens.describe(
-      `Cap on the judge's reply, which lists every claim (default ${DEFAULT_MAX_TOKENS})`,
-    ),
-    threshold: z
-      .number()
-      .min(0)
-      .max(1)
-      .optional()
-      .describe('When set, the value is a bool: supported fraction >= threshold (default: the fraction)'),
+    ...claimJudgeOptionsShape,
   })
   .strict();
 
@@ -63,7 +57,7 @@ function buildSummarizationFaithfulness(
 ): Scorer {
   return builtinJudge({
     type: summarizationFaithfulnessDefinition.type,
-    options: { ...options, max_tokens: options.max_tokens ?? DEFAULT_MAX_TOKENS },
+    options: { ...options, max_tokens: options.max_tokens ?? CLAIM_JUDGE_MAX_TOKENS },
     common,
     judges,
     score: async ({ inputs, outputs }, { judge, prompt, verdict }) => {
