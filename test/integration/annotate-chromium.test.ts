@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type AnnotateSession, startAnnotation } from '../../src/app/annotate/annotate-run.js';
 import { annotateCommand } from '../../src/cli/commands/annotate.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { requirePythonEnv } from '../../src/setup/python-env.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
+import { browserAvailable, launchChromium } from '../helpers/browser.js';
 import { captureIo, noMlflowRun, tempDir } from '../helpers/cli.js';
 import { testHome } from './servers/mlflow.js';
 
@@ -21,14 +21,7 @@ import { testHome } from './servers/mlflow.js';
 // Without chromium the test is skipped, unless JUDGEFLOW_REQUIRE_BROWSER=1 (CI).
 
 const exec = promisify(execFile);
-const chromiumPath = '/usr/bin/chromium';
-const haveBrowser = existsSync(chromiumPath);
-const requireBrowser = process.env.JUDGEFLOW_REQUIRE_BROWSER === '1';
-if (!haveBrowser) {
-  const message = `${chromiumPath} not found (apt-get install -y chromium)`;
-  if (requireBrowser) throw new Error(`JUDGEFLOW_REQUIRE_BROWSER=1 but ${message}`);
-  console.warn(`skipping the annotate browser test: ${message}`);
-}
+const haveBrowser = browserAvailable('the annotate browser test');
 
 const uri = inject('mlflowUri');
 const JUDGE_RATIONALE = 'outputs match the expected response';
@@ -90,18 +83,7 @@ beforeAll(async () => {
   experimentId = summary.mlflow.experiment_id;
   client = new MlflowClient({ trackingUri: uri });
   session = await startAnnotation({ client, runId, reviewer: 'alice' });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {

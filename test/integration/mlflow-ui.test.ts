@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
 import { createMlflowSink } from '../../src/sinks/mlflow/sink.js';
+import { browserAvailable, launchChromium } from '../helpers/browser.js';
 import { referenceFeedbacks, referenceRows, rowResult, startInfo, summaryFor } from './mlflow-fixtures.js';
 
 // Opens a judgeflow run in the MLflow UI (Debian's chromium, headless) and finds its evaluation rows
 // and assessment values on the page. Without chromium the test is skipped, unless
 // JUDGEFLOW_REQUIRE_BROWSER=1 (CI), where a missing browser fails it.
 
-const chromiumPath = '/usr/bin/chromium';
-const haveBrowser = existsSync(chromiumPath);
-const requireBrowser = process.env.JUDGEFLOW_REQUIRE_BROWSER === '1';
-if (!haveBrowser) {
-  const message = `${chromiumPath} not found (apt-get install -y chromium)`;
-  if (requireBrowser) throw new Error(`JUDGEFLOW_REQUIRE_BROWSER=1 but ${message}`);
-  console.warn(`skipping the MLflow UI test: ${message}`);
-}
+const haveBrowser = browserAvailable('the MLflow UI test');
 
 const uri = inject('mlflowUri');
 let browser: Browser | undefined;
@@ -36,18 +29,7 @@ beforeAll(async () => {
   const report = await sink.finish(summaryFor(rows));
   await client.close();
   url = report.summaryPatch?.mlflow?.url ?? '';
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

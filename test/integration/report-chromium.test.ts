@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Comparison } from '../../src/app/report/comparison-types.js';
 import { logReportArtifact } from '../../src/app/report/mlflow-artifact.js';
@@ -11,6 +11,7 @@ import { writeReport } from '../../src/app/report/write-report.js';
 import { reportCommand } from '../../src/cli/commands/report.js';
 import { runCommand } from '../../src/cli/commands/run.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
+import { browserAvailable, launchChromium } from '../helpers/browser.js';
 import { captureIo, noMlflowRun, repoRoot, tempDir } from '../helpers/cli.js';
 
 // Opens judgeflow's HTML reports (a comparison and a real run's results folder) in Debian's chromium,
@@ -19,14 +20,7 @@ import { captureIo, noMlflowRun, repoRoot, tempDir } from '../helpers/cli.js';
 // nothing but itself. Without chromium the test is skipped, unless JUDGEFLOW_REQUIRE_BROWSER=1 (CI),
 // where a missing browser fails it.
 
-const chromiumPath = '/usr/bin/chromium';
-const haveBrowser = existsSync(chromiumPath);
-const requireBrowser = process.env.JUDGEFLOW_REQUIRE_BROWSER === '1';
-if (!haveBrowser) {
-  const message = `${chromiumPath} not found (apt-get install -y chromium)`;
-  if (requireBrowser) throw new Error(`JUDGEFLOW_REQUIRE_BROWSER=1 but ${message}`);
-  console.warn(`skipping the report browser test: ${message}`);
-}
+const haveBrowser = browserAvailable('the report browser test');
 
 const fixture = path.join(repoRoot, 'test/fixtures/report/comparison.json');
 const basicEval = path.join(repoRoot, 'examples/basic/eval.yaml');
@@ -85,18 +79,7 @@ beforeAll(async () => {
   runDir = path.join(dir, 'run');
   expect(await runCommand(basicEval, { ...noMlflowRun, out: runDir }, captureIo().io)).toBe(0);
   runReport = await writeReport({ resultsDir: runDir });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
