@@ -1,3 +1,4 @@
+import { wilsonInterval as wilsonScoreInterval } from '../../stats/paired/index.js';
 import type { ReportRow } from './read-input.js';
 
 /** The normal quantile of a two-sided 95% interval. */
@@ -46,17 +47,13 @@ export function isPassFailValue(value: unknown): boolean {
 }
 
 /**
- * Wilson score interval of a proportion (the interval MLflow-independent tools such as statsmodels'
- * `proportion_confint(method="wilson")` give); [0, 0] without trials.
+ * The Wilson score interval of a pass rate (src/stats/paired, as statsmodels computes it); [0, 0]
+ * without trials, where the report shows no interval.
  */
-export function wilsonInterval(successes: number, n: number, z = Z95): [number, number] {
+export function wilsonInterval(successes: number, n: number): [number, number] {
   if (n === 0) return [0, 0];
-  const p = successes / n;
-  const z2 = z * z;
-  const denominator = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / denominator;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  const { low, high } = wilsonScoreInterval(successes, n);
+  return [low, high];
 }
 
 /** The metrics of a run's rows, in order of first appearance. */
