@@ -174,7 +174,13 @@ def run_config(request):
     seed = request["seed"]
     return {
         "model": f"local-{'chat-' if model.get('api') == 'chat' else ''}completions" if model else None,
-        "model_args": {"model": model.get("model"), "base_url": model.get("base_url")} if model else None,
+        "model_args": {
+            "model": model.get("model"),
+            "base_url": model.get("base_url"),
+            "add_bos_token": model.get("add_bos_token", False),
+        }
+        if model
+        else None,
         "batch_size": model.get("batch_size"),
         "limit": request["limit"],
         "bootstrap_iters": request["bootstrap_iters"],

@@ -170,4 +170,40 @@ def build_lm(model, tokenizer_info):
     max_length = tokenizer_info.get("model_max_length")
     if isinstance(max_length, int) and 1 < max_length < 10_000_000:
         arguments["max_length"] = max_length  # lm-eval's default (2048) would cut long contexts it need not cut
-    return LocalCompletionsAPI(base_url=f"{model['base_url']}/completions", tokenizer_backend="remote", **arguments)
+    lm = LocalCompletionsAPI(base_url=f"{model['base_url']}/completions", tokenizer_backend="remote", **arguments)
+    if model["add_bos_token"]:
+        prepend_bos(lm)
+    return lm
+
+
+def prepend_bos(lm):
+    """Starts every encoding with the model's BOS token, as lm-eval's Hugging Face backend does with
+    ``add_bos_token=True``. lm-eval 0.4.13's remote backend ignores that argument: it always encodes
+    without special tokens, and models such as Gemma score text without BOS far below their real
+    likelihood. Context and whole-string encodings both gain the same first token, so lm-eval's
+    ``whole[len(context):]`` continuation split and its ``[ctxlen:-1]`` slice stay aligned."""
+    bos = lm.tokenizer.bos_token_id
+    if bos is None:
+        raise UserError("bad_request", "add_bos_token is set but the server's /tokenizer_info names no bos_token")
+    encode = lm.tok_encode
+    rolling = lm.loglikelihood_rolling
+    state = {"on": True}
+
+    def tok_encode(string, *args, **kwargs):
+        encoding = encode(string, *args, **kwargs)
+        if not state["on"]:
+            return encoding
+        if isinstance(string, str):
+            return encoding if encoding[:1] == [bos] else [bos, *encoding]
+        return [item if item[:1] == [bos] else [bos, *item] for item in encoding]
+
+    def loglikelihood_rolling(*args, **kwargs):
+        # Perplexity windows put the prefix (BOS) token before each window themselves.
+        state["on"] = False
+        try:
+            return rolling(*args, **kwargs)
+        finally:
+            state["on"] = True
+
+    lm.tok_encode = tok_encode
+    lm.loglikelihood_rolling = loglikelihood_rolling

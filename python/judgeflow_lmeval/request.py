@@ -96,7 +96,10 @@ def parse_model(model):
         "timeout_s": _positive(model, "timeout_s", 300),
         "api_key_env": model.get("api_key_env") or None,
         "max_gen_toks": _positive(model, "max_gen_toks", None),
+        "add_bos_token": model.get("add_bos_token", False),
     }
+    if not isinstance(parsed["add_bos_token"], bool):
+        _fail(f"model.add_bos_token must be true or false, got {parsed['add_bos_token']!r}")
     return parsed
 
 

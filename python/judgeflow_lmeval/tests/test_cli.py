@@ -114,6 +114,27 @@ def test_shard_and_merge_through_local_completions(tmp_path):
     assert all(len(row["resps"]) == 4 for row in rows)
 
 
+def test_add_bos_token_starts_every_prompt_with_bos(tmp_path):
+    # lm-eval's remote backend encodes without special tokens; add_bos_token puts BOS (id 1 here) first,
+    # in scoring and generation prompts alike, without shifting the continuation that is scored
+    shards = [{"id": "mc", "task": MC, "start": 0, "end": 2}, {"id": "gen", "task": GEN, "start": 0, "end": 2}]
+    prompts = {}
+    for bos in (False, True):
+        with FakeServer() as server:
+            request = {"tasks": [MC, GEN], "num_fewshot": 0, "limit": 2, "seed": 7, "bootstrap_iters": 0,
+                       "model": model(server.base_url, add_bos_token=bos), "shards": shards}
+            code, _answer, stderr = cli(tmp_path, "shard", request, "--out", str(tmp_path / f"shards-{bos}"))
+            assert code == 0, stderr[-3000:]
+            bodies = [body for method, path, body in server.requests if path == "/v1/completions"]
+            # the first is shard's own logprobs probe; a batch of one prompt is a list of one id list
+            prompts[bos] = [p for body in bodies[1:] for p in (body["prompt"] if isinstance(body["prompt"][0], list) else [body["prompt"]])]
+    assert len(prompts[True]) == len(prompts[False]) == 10
+    assert all(prompt[0] != 1 for prompt in prompts[False])
+    # (requests go out two at a time: compare them as sets)
+    assert sorted(prompt[1:] for prompt in prompts[True]) == sorted(prompts[False])
+    assert all(prompt[0] == 1 for prompt in prompts[True])
+
+
 @pytest.mark.parametrize(
     ("mode", "needle"), [("no_tokenizer", "/tokenizer_info"), ("no_echo", "no choices[0].logprobs")]
 )
