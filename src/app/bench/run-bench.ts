@@ -31,6 +31,8 @@ export interface BenchContext {
   cwd: string;
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** The lmeval venv's python; default the one `judgeflow setup` installs (tests pass a fake). */
+  lmevalPython?: string;
   /** Starts the embedded model's server for `--local` (tests may pass their own). */
   serveLocal?: (
     env: Env,
@@ -87,7 +89,7 @@ export async function runBench(request: BenchRequest, context: BenchContext): Pr
     context.cwd,
     request.out ?? path.join('judgeflow-runs', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   );
-  const python = await lmevalPython(env.home);
+  const python = context.lmevalPython ?? (await lmevalPython(env.home));
   const rayPython =
     request.executor === 'ray' ? (env.rayPython ?? (await requirePythonEnv(env.home, 'ray'))) : undefined;
   const apiKey = readSecret(env, request.apiKeyEnv);

@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   BENCH_DEFAULTS,
   type BenchCliOptions,
+  type BenchContext,
   benchTableRows,
   formatBenchTable,
   runBench,
@@ -20,7 +21,11 @@ import { integer, nonNegativeInt, positiveInt, positiveNumber } from './run-opti
  * (a flag, an unknown task, a server that cannot be reached or cannot score prompts); 3 when MLflow
  * writes wait in the spool; 5/70 for infrastructure failures and bugs.
  */
-export async function benchCommand(options: BenchCliOptions, commandIo: CommandIo): Promise<number> {
+export async function benchCommand(
+  options: BenchCliOptions,
+  commandIo: CommandIo,
+  overrides: Pick<BenchContext, 'lmevalPython' | 'serveLocal'> = {},
+): Promise<number> {
   const io = scrubbedIo(commandIo);
   const log = (line: string) => io.stderr.write(`${line}\n`);
   const stop = new AbortController();
@@ -33,7 +38,7 @@ export async function benchCommand(options: BenchCliOptions, commandIo: CommandI
     const request = validateBenchOptions(options, { env, cwd: io.cwd });
     // whatever the variable is called, its value is never printed
     io.redactor.addSecrets([readSecret(env, request.apiKeyEnv)]);
-    const result = await runBench(request, { env, cwd: io.cwd, log, signal: stop.signal });
+    const result = await runBench(request, { ...overrides, env, cwd: io.cwd, log, signal: stop.signal });
     const evaluation = result.recorded.evaluation;
     const rows = benchTableRows(result.results);
     for (const note of result.recorded.notes) log(`judgeflow: note: ${note}`);
