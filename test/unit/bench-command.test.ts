@@ -138,8 +138,9 @@ async function fakeServer(options: { key?: string; completions?: boolean }) {
       response.writeHead(401).end('{}');
       return;
     }
-    const json = (body: unknown) =>
+    const json = (body: unknown): void => {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
     if (request.url === '/v1/models')
       return json({ object: 'list', data: [{ id: 'fake-model', object: 'model' }] });
     if (request.url === '/v1/completions' && options.completions !== false)
