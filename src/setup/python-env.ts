@@ -8,7 +8,7 @@ import { packageRoot } from '../core/paths.js';
 import { installLocalPackages, type LocalPythonPackage, localPackagesHash } from './python-package.js';
 
 /** The Python environments judgeflow manages, each pinned by one file in `python/requirements/`. */
-export type PythonEnvName = 'mlflow' | 'ray' | 'model';
+export type PythonEnvName = 'mlflow' | 'ray' | 'model' | 'lmeval';
 
 export const PYTHON_ENVS: Record<
   PythonEnvName,
@@ -29,6 +29,12 @@ export const PYTHON_ENVS: Record<
   },
   ray: { requirements: 'python/requirements/ray.txt', purpose: 'the Ray bridge (--executor ray)' },
   model: { requirements: 'python/requirements/model.txt', purpose: 'the local judge model package' },
+  // lm-evaluation-harness for `judgeflow bench`; python/judgeflow_lmeval runs from the checkout
+  // (PYTHONPATH), not installed, so the Ray workers and a user running it by hand use the same files.
+  lmeval: {
+    requirements: 'python/requirements/lmeval.txt',
+    purpose: 'lm-evaluation-harness (judgeflow bench)',
+  },
 };
 
 export function venvDir(home: string, name: PythonEnvName): string {

