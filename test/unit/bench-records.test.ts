@@ -139,6 +139,18 @@ describe('records from lm-eval samples', () => {
     ]);
   });
 
+  it('a chat prompt (lm-eval wraps the messages JSON in a one-element tuple) is the messages text', () => {
+    const [first] = samples('fx_gen');
+    const messages = '[{"role": "user", "content": "Q: What is 2 + 3?"}]';
+    const chat = { ...(first as object), arguments: { gen_args_0: { arg_0: [messages], arg_1: {} } } };
+    const built = buildTaskRecords({
+      task: 'fx_gen',
+      outputType: 'generate_until',
+      samples: [chat as never],
+    });
+    expect(built.records[0]?.inputs.prompt).toBe(messages);
+  });
+
   it("reads Python's bare NaN as null (no feedback) and names file and line of a line that is no sample", () => {
     const line = readFileSync(path.join(fixtures, 'samples_fx_mc.jsonl'), 'utf8').split('\n')[0] as string;
     const nan = line.replace('"acc": 1.0', '"acc": NaN');

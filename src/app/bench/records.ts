@@ -115,8 +115,7 @@ export function buildTaskRecords(options: TaskRecordsOptions): TaskRecords {
     const first = entries[0] as LmEvalSample;
     const id = `${options.task}/${docId}`;
     const args = requestArguments(first);
-    const prompt =
-      typeof args[0]?.[0] === 'string' ? (args[0][0] as string) : JSON.stringify(args[0]?.[0] ?? null);
+    const prompt = promptText(args[0]?.[0]);
     const delimiter = options.targetDelimiter ?? ' ';
     const choices =
       options.outputType === 'multiple_choice'
@@ -153,6 +152,16 @@ export function buildTaskRecords(options: TaskRecordsOptions): TaskRecords {
     feedbacks.set(id, rowFeedbacks);
   }
   return { records, feedbacks, feedbackNames: names, notes: [...notes] };
+}
+
+/**
+ * The prompt as text: a string, or the one string lm-eval's chat prompts wrap in a tuple (`JsonChatStr`,
+ * the messages as JSON); anything else as JSON.
+ */
+function promptText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string') return value[0];
+  return JSON.stringify(value ?? null);
 }
 
 function stripPrefix(text: string, prefix: string): string {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { type Env, readSecret } from '../../config/env.js';
 import { ConfigError, MissingComponentError } from '../../core/errors.js';
 import { packageRoot } from '../../core/paths.js';
-import { PYTHON_ENVS, type PythonEnvName, requirePythonEnv } from '../../setup/python-env.js';
+import { requirePythonEnv } from '../../setup/python-env.js';
 import { resolveOutDir } from '../run-options.js';
 import { LOGLIKELIHOOD_OUTPUT_TYPES, listServedModels, probeLogprobs } from './endpoint.js';
 import { BenchTaskError } from './errors.js';
@@ -59,20 +59,6 @@ export function builtinTasksDir(): string {
   return path.join(packageRoot(), 'data', 'lm-eval-tasks');
 }
 
-/** The lmeval venv's python (`judgeflow setup` installs it). */
-async function lmevalPython(home: string): Promise<string> {
-  if ('lmeval' in PYTHON_ENVS) return requirePythonEnv(home, 'lmeval' as PythonEnvName);
-  const python = path.join(home, 'venvs', 'lmeval', 'bin', 'python');
-  if (!existsSync(python))
-    throw new MissingComponentError(
-      `the Python environment for lm-evaluation-harness is not installed (${path.dirname(path.dirname(python))})`,
-      {
-        installCommand: 'judgeflow setup',
-      },
-    );
-  return python;
-}
-
 /**
  * `judgeflow bench`: start → shards → merge → record.
  * - start: the model server (the embedded one for `--local`), GET /models, `describe` (tasks exist,
@@ -89,7 +75,7 @@ export async function runBench(request: BenchRequest, context: BenchContext): Pr
     context.cwd,
     request.out ?? path.join('judgeflow-runs', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   );
-  const python = context.lmevalPython ?? (await lmevalPython(env.home));
+  const python = context.lmevalPython ?? (await requirePythonEnv(env.home, 'lmeval'));
   const rayPython =
     request.executor === 'ray' ? (env.rayPython ?? (await requirePythonEnv(env.home, 'ray'))) : undefined;
   const apiKey = readSecret(env, request.apiKeyEnv);
