@@ -5,6 +5,14 @@ import { z } from 'zod';
 import { errorMessage, ProviderError } from '../core/errors.js';
 import type { ChatMessage } from '../core/judge.js';
 import { LocalModel, type LocalModelOptions } from '../providers/local-model.js';
+import {
+  detokenizeRoute,
+  planCompletion,
+  type RouteResult,
+  runCompletionPlan,
+  tokenizeRoute,
+  tokenizerInfoRoute,
+} from './serve-completions.js';
 
 export interface ServeJudgeOptions {
   /** The GGUF model to serve. */
@@ -94,11 +102,17 @@ const requestSchema = z.looseObject({
 
 /**
  * `judgeflow serve-judge`: an OpenAI-compatible server over a local GGUF model (node-llama-cpp, CPU), so
- * users without Python can self-host a judge and tests have a real model server:
+ * users without Python can self-host a judge, benchmarks can score it, and tests have a real model server:
  * - `POST /v1/chat/completions` — messages through the model's chat template; `response_format`
  *   `json_schema` (or `json_object`, as llama.cpp's server takes it) becomes a grammar; usage counted
  *   in the model's tokens; no streaming, n = 1;
- * - `GET /v1/models`; `GET /health` (503 while the model loads, then 200 `{"status":"ok"}`).
+ * - `POST /v1/completions` — text or token-id prompts (a list is a batch), `echo` + `logprobs` (0–20)
+ *   give every prompt token's log-probability under the model's raw softmax, as lm-eval's
+ *   `local-completions` scores choices; greedy at temperature 0, `stop` strings, EOS/EOT. Each prompt is
+ *   evaluated from an empty model state, so the same request always gets bit-identical numbers;
+ * - `POST /tokenize`, `POST /detokenize`, `GET /tokenizer_info` — vLLM's tokenizer routes, at the root,
+ *   for clients that tokenize through the server (lm-eval's `tokenizer_backend=remote`);
+ * - `GET /v1/models` (with `max_model_len`); `GET /health` (503 while the model loads, then 200 `{"status":"ok"}`).
  * One model instance answers one request at a time, in arrival order; when more than `maxQueue` wait,
  * new requests get 503 with `retry-after` (judgeflow's HTTP runtime backs off and retries on it).
  */
@@ -149,32 +163,88 @@ export async function serveJudge(options: ServeJudgeOptions): Promise<JudgeServe
       const id = model?.name ?? 'loading';
       return sendJson(response, 200, {
         object: 'list',
-        data: [{ id, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'judgeflow' }],
+        data: [
+          {
+            id,
+            object: 'model',
+            created: Math.floor(Date.now() / 1000),
+            owned_by: 'judgeflow',
+            ...(model !== undefined ? { max_model_len: model.contextSize } : {}),
+          },
+        ],
       });
     }
     if (request.method === 'POST' && path === '/v1/chat/completions') {
       void chatCompletion(request, response);
       return;
     }
+    if (request.method === 'POST' && path === '/v1/completions') {
+      void textCompletion(request, response);
+      return;
+    }
+    if (request.method === 'POST' && (path === '/tokenize' || path === '/detokenize')) {
+      void tokenizerRoute(request, response, path === '/tokenize' ? tokenizeRoute : detokenizeRoute);
+      return;
+    }
+    if (request.method === 'GET' && path === '/tokenizer_info') {
+      if (model === undefined) return sendLoading(response);
+      return sendRoute(response, tokenizerInfoRoute(model));
+    }
     sendError(response, 404, `no route for ${request.method} ${path}`, 'not_found_error');
   });
+
+  const tokenizerRoute = async (
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    route: (loaded: LocalModel, json: unknown) => RouteResult,
+  ): Promise<void> => {
+    const json = await readJson(request, response);
+    if (json === NO_BODY) return;
+    if (model === undefined) return sendLoading(response);
+    sendRoute(response, route(model, json));
+  };
+
+  const textCompletion = async (
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): Promise<void> => {
+    const json = await readJson(request, response);
+    if (json === NO_BODY) return;
+    if (model === undefined) return sendLoading(response);
+    const loaded = model;
+    if (loaded.pending >= maxQueue) {
+      response.setHeader('retry-after', '1');
+      return sendError(response, 503, `server busy: ${loaded.pending} requests waiting`, 'unavailable_error');
+    }
+    const plan = planCompletion(loaded, json, { maxTokensCap });
+    if ('status' in plan) {
+      if (plan.status !== 200) log(`POST /v1/completions ${plan.status} ${plan.error.message}`);
+      return sendRoute(response, plan);
+    }
+    const abort = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) abort.abort(new Error('client disconnected'));
+    });
+    const started = performance.now();
+    try {
+      const result = await runCompletionPlan(loaded, plan, abort.signal);
+      log(
+        `POST /v1/completions 200 ${plan.prompts.length} prompt(s) ${result.promptTokens}+${result.completionTokens} tokens ${Math.round(performance.now() - started)} ms`,
+      );
+      sendJson(response, 200, result.body);
+    } catch (error) {
+      if (abort.signal.aborted) return;
+      log(`POST /v1/completions 500 ${errorMessage(error)}`);
+      sendError(response, 500, errorMessage(error), 'server_error');
+    }
+  };
 
   const chatCompletion = async (
     request: http.IncomingMessage,
     response: http.ServerResponse,
   ): Promise<void> => {
-    let text: string;
-    try {
-      text = await readBody(request);
-    } catch (error) {
-      return sendError(response, 413, errorMessage(error), 'invalid_request_error');
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return sendError(response, 400, 'the request body is not JSON', 'invalid_request_error');
-    }
+    const json = await readJson(request, response);
+    if (json === NO_BODY) return;
     const parsed = requestSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -187,10 +257,7 @@ export async function serveJudge(options: ServeJudgeOptions): Promise<JudgeServe
       );
     }
     const body = parsed.data;
-    if (model === undefined) {
-      response.setHeader('retry-after', '1');
-      return sendError(response, 503, 'Loading model', 'unavailable_error');
-    }
+    if (model === undefined) return sendLoading(response);
     if (model.pending >= maxQueue) {
       response.setHeader('retry-after', '1');
       return sendError(response, 503, `server busy: ${model.pending} requests waiting`, 'unavailable_error');
@@ -297,6 +364,28 @@ function contentText(content: z.infer<typeof contentSchema>): string {
     .join('');
 }
 
+const NO_BODY = Symbol('no body');
+
+/** The request's JSON body; on a body that is too large or not JSON, answers the error and returns NO_BODY. */
+async function readJson(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<unknown | typeof NO_BODY> {
+  let text: string;
+  try {
+    text = await readBody(request);
+  } catch (error) {
+    sendError(response, 413, errorMessage(error), 'invalid_request_error');
+    return NO_BODY;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    sendError(response, 400, 'the request body is not JSON', 'invalid_request_error');
+    return NO_BODY;
+  }
+}
+
 function readBody(request: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -327,4 +416,14 @@ function sendJson(response: http.ServerResponse, status: number, value: unknown)
 
 function sendError(response: http.ServerResponse, status: number, message: string, type: string): void {
   sendJson(response, status, { error: { message, type, code: status } });
+}
+
+function sendLoading(response: http.ServerResponse): void {
+  response.setHeader('retry-after', '1');
+  sendError(response, 503, 'Loading model', 'unavailable_error');
+}
+
+function sendRoute(response: http.ServerResponse, result: RouteResult): void {
+  if (result.status === 200) sendJson(response, 200, result.body);
+  else sendError(response, result.status, result.error.message, result.error.type);
 }

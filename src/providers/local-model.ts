@@ -5,6 +5,11 @@ import type * as NodeLlamaCpp from 'node-llama-cpp';
 import { MissingComponentError, ProviderError } from '../core/errors.js';
 import type { ChatMessage } from '../core/judge.js';
 import type { TokenUsage } from '../core/usage.js';
+import {
+  type LocalCompletionRequest,
+  type LocalCompletionResult,
+  runCompletion,
+} from './local-completion.js';
 
 /** node-llama-cpp is an optional dependency: the pinned version, for the install hint. */
 export const NODE_LLAMA_CPP_VERSION = '3.21.1';
@@ -70,8 +75,10 @@ export class LocalModel {
   /** The prompt layout in use (see `LocalModelOptions.promptFormat`). */
   readonly promptFormat: 'chat' | 'plain';
   readonly #llama: NodeLlamaCpp.Llama;
+  readonly #library: typeof NodeLlamaCpp;
   readonly #model: NodeLlamaCpp.LlamaModel;
   readonly #context: NodeLlamaCpp.LlamaContext;
+  readonly #sequence: NodeLlamaCpp.LlamaContextSequence;
   readonly #chat: NodeLlamaCpp.LlamaChat | undefined;
   readonly #completion: NodeLlamaCpp.LlamaCompletion | undefined;
   readonly #grammars = new Map<string, Promise<NodeLlamaCpp.LlamaGrammar>>();
@@ -90,11 +97,13 @@ export class LocalModel {
     this.path = parts.path;
     this.name = localModelNameOf(parts.path);
     this.#llama = parts.llama;
+    this.#library = parts.library;
     this.#model = parts.model;
     this.#context = parts.context;
     this.contextSize = parts.context.contextSize;
     this.promptFormat = parts.promptFormat;
     const contextSequence = parts.context.getSequence();
+    this.#sequence = contextSequence;
     this.#chat = parts.promptFormat === 'chat' ? new parts.library.LlamaChat({ contextSequence }) : undefined;
     this.#completion =
       parts.promptFormat === 'plain' ? new parts.library.LlamaCompletion({ contextSequence }) : undefined;
@@ -151,11 +160,85 @@ export class LocalModel {
     return this.#model.tokenize(text).length;
   }
 
+  /** Tokens in the vocabulary; valid token ids are 0 to `vocabularySize - 1`. */
+  get vocabularySize(): number {
+    return this.#model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+  }
+
+  /** The text of the special tokens, as `/tokenize` maps them back to their ids. */
+  get specialTokens(): { bos: string | null; eos: string | null; eot: string | null } {
+    const tokens = this.#model.tokens;
+    return { bos: tokens.bosString, eos: tokens.eosString, eot: tokens.eotString };
+  }
+
+  /** The GGUF's chat template (Jinja), when it carries one. */
+  get chatTemplate(): string | undefined {
+    const template = this.#model.fileInfo.metadata.tokenizer?.chat_template;
+    return typeof template === 'string' ? template : undefined;
+  }
+
+  /**
+   * Token ids of a text; special-token text such as `<eos>` becomes its id. `addBos` prepends the BOS
+   * token (when the model has one), as Hugging Face tokenizers do with `add_special_tokens`.
+   */
+  tokenize(text: string, options: { addBos: boolean }): number[] {
+    const tokens = this.#model.tokenize(text, true) as number[];
+    const bos = this.#model.tokens.bos as number | null;
+    return options.addBos && bos !== null && tokens[0] !== bos ? [bos, ...tokens] : tokens;
+  }
+
+  /** The text of token ids; `specialTokens` writes special tokens as their text (`<bos>`), else drops them. */
+  detokenize(tokens: readonly number[], options: { specialTokens: boolean }): string {
+    return this.#model.detokenize(tokens as readonly NodeLlamaCpp.Token[], options.specialTokens);
+  }
+
+  /**
+   * Each token's own text, special tokens written out (`<eos>`): the keys of `top_logprobs`. A byte
+   * token of a multi-byte character decodes to U+FFFD on its own.
+   */
+  tokenPieces(ids: readonly number[]): string[] {
+    return ids.map((id) => this.#model.detokenize([id as NodeLlamaCpp.Token], true));
+  }
+
   /** One chat completion; queued behind the calls before it. */
   chat(request: LocalChatRequest): Promise<LocalChatResult> {
+    return this.#enqueue(() => this.#generate(request));
+  }
+
+  /**
+   * One text completion over token ids, with log-probabilities; queued behind the calls before it. It
+   * starts from an empty sequence, so the same request gives bit-identical numbers whatever ran before.
+   */
+  complete(request: LocalCompletionRequest): Promise<LocalCompletionResult> {
+    return this.#enqueue(async () => {
+      if (request.signal?.aborted)
+        throw this.#error('call aborted before it started', 'aborted', request.signal.reason);
+      if (this.#closed) throw this.#error('the local model is closed', 'aborted');
+      if (request.prompt.length === 0) throw this.#error('the prompt has no tokens', 'invalid_response');
+      if (request.prompt.length + request.maxTokens > this.contextSize) {
+        throw this.#error(
+          `prompt of ${request.prompt.length} tokens plus max_tokens ${request.maxTokens} exceeds the context size ${this.contextSize}`,
+          'invalid_response',
+        );
+      }
+      const started = performance.now();
+      try {
+        const result = await runCompletion(
+          { sequence: this.#sequence, model: this.#model, TokenBias: this.#library.TokenBias },
+          request,
+        );
+        return { ...result, latencyMs: performance.now() - started };
+      } catch (error) {
+        if (request.signal?.aborted) throw this.#error('call aborted', 'aborted', error);
+        throw this.#error(`completion failed: ${errorText(error)}`, 'network', error);
+      }
+    });
+  }
+
+  #enqueue<T>(work: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(this.#error('the local model is closed', 'aborted'));
     this.#pending += 1;
-    const run = this.#tail.then(() => this.#generate(request));
+    const run = this.#tail.then(work);
     const settled = run.finally(() => {
       this.#pending -= 1;
     });
@@ -258,6 +341,10 @@ export class LocalModel {
       ...(cause !== undefined ? { cause } : {}),
     });
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function defaultThreads(): number {

@@ -162,7 +162,7 @@ describe('serve-judge', () => {
         .status,
     ).toBe(200);
     expect(fake.requests.at(-1)?.schema).toEqual({ type: 'object', additionalProperties: true });
-    expect((await fetch(`${server.url}/v1/completions`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await fetch(`${server.url}/v1/embeddings`, { method: 'POST', body: '{}' })).status).toBe(404);
     expect((await post({ messages: [{ role: 'user', content: 'too long' }] })).status).toBe(400);
     const crash = await post({ messages: [{ role: 'user', content: 'crash' }] });
     expect(crash.status).toBe(500);

@@ -96,7 +96,25 @@ export function registerJudgeCommands(program: Command, setExitCode: (code: numb
   program
     .command('serve-judge')
     .description(
-      'serve a local GGUF model as an OpenAI-compatible judge (/v1/chat/completions, /v1/models, /health)',
+      'serve a local GGUF model as an OpenAI-compatible judge and benchmark target (/v1/chat/completions, /v1/completions, /tokenize, /v1/models, /health)',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Routes:',
+        '  POST /v1/chat/completions  chat; response_format json_schema becomes a grammar',
+        '  POST /v1/completions       text or token-id prompts; echo + logprobs (0-20) score every prompt',
+        '                             token (raw softmax); greedy at temperature 0, stop strings, EOS',
+        '  POST /tokenize             {prompt, add_special_tokens?} -> {tokens, count, max_model_len}',
+        '  POST /detokenize           {tokens} -> {prompt}',
+        '  GET  /tokenizer_info       special tokens (eos, bos) as text, model_max_length',
+        '  GET  /v1/models            the model, with max_model_len',
+        '  GET  /health               503 while the model loads, then 200',
+        'One request runs at a time, each from an empty model state: the same request always gets the',
+        'same numbers. lm-eval: --model local-completions --model_args',
+        '  base_url=http://127.0.0.1:8080/v1/completions,model=local,tokenizer_backend=remote',
+      ].join('\n'),
     )
     .option('--model <file>', 'GGUF model file (default: the model judgeflow setup installs)')
     .option('--port <port>', 'port to listen on (0: a free one)', integer, 8080)
