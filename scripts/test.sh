@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing (npm packages, the pinned Python environments, the local
 # judge model), builds, checks types and lint, then runs every test tier — the Python suites (the Ray
-# bridge's, and the MLflow plugin's against real MLflow servers on SQLite and PostgreSQL), unit tests in
-# parallel, then the integration tier serially against real servers it starts itself (MLflow, a Ray
-# head, a local judge). Arguments go to vitest and skip the Python suites.
+# bridge's, the MLflow plugin's against real MLflow servers on SQLite and PostgreSQL, the lm-eval
+# runner's), unit tests in parallel, then the integration tier serially against real servers it starts
+# itself (MLflow, a Ray head, a local judge). Arguments go to vitest and skip the Python suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MLFLOW_DISABLE_TELEMETRY=true
@@ -35,6 +35,8 @@ fi
 if [ "$#" -eq 0 ]; then
   "${JUDGEFLOW_HOME:-.judgeflow}/venvs/ray/bin/python" -m pytest -q -p no:cacheprovider python/tests
   (cd python/judgeflow_mlflow && "$mlflow_python" -m pytest -q -p no:cacheprovider tests)
+  # judgeflow bench's lm-eval runner: merged shards == lm-eval's own unsharded results (pytest is in lmeval.txt)
+  "$home/venvs/lmeval/bin/python" -m pytest -q -p no:cacheprovider python/judgeflow_lmeval/tests
   # k8s/ against a real kube-apiserver + etcd with KubeRay's CRDs and operator (binaries cached by
   # version outside the repo; a cold cache builds them from the Go module proxy in a few minutes).
   if [ "${JUDGEFLOW_SKIP_K8S_VALIDATE:-}" = 1 ]; then
