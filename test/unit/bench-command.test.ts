@@ -217,6 +217,31 @@ describe('judgeflow bench with a fake lm-eval CLI', () => {
     expect(summary.metrics['fx_mc/acc']).toBeCloseTo(1 / 3, 12);
   });
 
+  it('--json prints the table rows, the MLflow-named metrics and the timings as one JSON object', async () => {
+    const server = await fakeServer({});
+    servers.push(server);
+    const dir = await tempDir('bench-json');
+    const { io, stdout } = captureIo({ env: { FAKE_LMEVAL_LOG: path.join(dir, 'calls.jsonl') }, cwd: dir });
+    const code = await benchCommand(
+      cli({ tasks: ['fx_mc', 'fx_gen'], baseUrl: server.baseUrl, out: 'out', json: true }),
+      io,
+      { lmevalPython: fakePython },
+    );
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout());
+    expect(printed).toMatchObject({
+      model: 'fake-model',
+      base_url: server.baseUrl,
+      lm_eval_version: '0.4.13',
+      executor: 'local',
+      shards: 2,
+      seconds: { total: expect.any(Number) },
+    });
+    expect(printed.metrics['fx_gen/exact_match/flexible-extract']).toBe(0.75);
+    expect(printed.tasks).toContainEqual(expect.objectContaining({ task: 'fx_mc', metric: 'acc', n: 6 }));
+    expect(printed.notes).toHaveLength(2);
+  });
+
   it('an unknown task: exit 2 with the suggestion, before any server is asked', async () => {
     const server = await fakeServer({});
     servers.push(server);
