@@ -86,7 +86,8 @@ export async function recordBench(options: RecordBenchOptions): Promise<RecordBe
   };
   const taskNames = options.tasks.map((task) => task.name);
   const runName = `${options.request.runName ?? 'bench'}-${options.model}`;
-  const evaluation = await evaluateWith(
+  // lm-eval's files reach the output folder whatever happens to the recording: they cost model time
+  const recording = evaluateWith(
     {
       data: {
         kind: 'records',
@@ -123,7 +124,15 @@ export async function recordBench(options: RecordBenchOptions): Promise<RecordBe
       },
     },
   );
-  const lmEvalDir = await copyLmEvalFiles(options);
+  let evaluation: EvaluateResult;
+  try {
+    evaluation = await recording;
+  } finally {
+    await copyLmEvalFiles(options).catch((error: unknown) =>
+      options.log(`judgeflow: could not copy lm-eval's files into ${options.outDir}: ${String(error)}`),
+    );
+  }
+  const lmEvalDir = path.join(options.outDir, 'lm_eval');
   if (evaluation.mlflow !== undefined && options.trackingUri !== undefined) {
     await addToMlflowRun(options, evaluation.mlflow.run_id, lmEvalDir);
   }

@@ -129,6 +129,18 @@ export async function runBench(request: BenchRequest, context: BenchContext): Pr
     if (loglikelihoodTasks.length > 0 && request.api === 'completions')
       await probeLogprobs({ ...check, tasks: loglikelihoodTasks, model });
 
+    // MLflow is reached (the local server started) before the model works, not after
+    let trackingUri: string | undefined;
+    if (request.mlflow) {
+      const { resolveTrackingUri } = await import('../../sinks/mlflow/server.js');
+      const target = await resolveTrackingUri({
+        env,
+        home: env.home,
+        ...(request.trackingUri !== undefined ? { flag: request.trackingUri } : {}),
+        log,
+      });
+      trackingUri = target?.uri;
+    }
     const shards = planShards({
       tasks: described.tasks.map((task) => ({ name: task.name, docs: task.num_docs })),
       workers: request.executor === 'ray' ? request.workers : 1,
@@ -219,17 +231,6 @@ export async function runBench(request: BenchRequest, context: BenchContext): Pr
 
     // record
     const recordStarted = Date.now();
-    let trackingUri: string | undefined;
-    if (request.mlflow) {
-      const { resolveTrackingUri } = await import('../../sinks/mlflow/server.js');
-      const target = await resolveTrackingUri({
-        env,
-        home: env.home,
-        ...(request.trackingUri !== undefined ? { flag: request.trackingUri } : {}),
-        log,
-      });
-      trackingUri = target?.uri;
-    }
     const lmEvalVersion = results.lm_eval_version ?? described.lm_eval_version;
     const recorded = await recordBench({
       request,
