@@ -106,7 +106,7 @@ export function registerBenchCommand(program: Command, setExitCode: (code: numbe
     )
     .requiredOption(
       '--tasks <names>',
-      'lm-eval tasks or groups, comma-separated (e.g. judgeflow_mc_tiny,arc_easy)',
+      'lm-eval tasks or groups, comma-separated (e.g. judgeflow_basics_mc,arc_easy)',
       taskList,
     )
     .option(
