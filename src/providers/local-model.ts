@@ -231,6 +231,9 @@ export class LocalModel {
       } catch (error) {
         if (request.signal?.aborted) throw this.#error('call aborted', 'aborted', error);
         throw this.#error(`completion failed: ${errorText(error)}`, 'network', error);
+      } finally {
+        // A chat call after this one then starts as on a fresh model, not from a prefix of these tokens.
+        await this.#sequence.clearHistory().catch(() => undefined);
       }
     });
   }
