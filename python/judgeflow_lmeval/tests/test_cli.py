@@ -54,6 +54,14 @@ def test_describe_reports_docs_metrics_and_dataset(tmp_path):
     assert all_docs["tasks"][0]["dataset"]["digest"] != mc["dataset"]["digest"]
 
 
+def test_describe_names_groups_and_their_tasks(tmp_path):
+    tasks = os.path.join(os.path.dirname(__file__), "tasks")
+    code, answer, _ = cli(tmp_path, "describe", {"tasks": ["judgeflow_test_group"], "include_paths": [tasks]})
+    assert code == 0
+    assert answer["groups"] == {"judgeflow_test_group": [MC, GEN]}
+    assert [(t["name"], t["group"]) for t in answer["tasks"]] == [(MC, "judgeflow_test_group"), (GEN, "judgeflow_test_group")]
+
+
 def test_unknown_task_suggests_close_names(tmp_path):
     code, answer, _ = cli(tmp_path, "describe", {"tasks": ["judgeflow_basics_mcq"]})
     assert code == 2

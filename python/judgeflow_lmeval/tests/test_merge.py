@@ -17,7 +17,10 @@ COMPARED = ("results", "group_subtasks", "configs", "versions", "n-shot", "highe
 MC, GEN, IFEVAL = "judgeflow_basics_mc", "judgeflow_arithmetic_gen", "judgeflow_ifeval"
 
 
-def reference(tasks, **options):
+TEST_TASKS = os.path.join(os.path.dirname(__file__), "tasks")
+
+
+def reference(tasks, include_paths=(), **options):
     """lm-eval's own unsharded run (simple_evaluate with the fake model, one seed everywhere)."""
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
@@ -28,7 +31,7 @@ def reference(tasks, **options):
     return simple_evaluate(
         model=FakeLM(),
         tasks=tasks,
-        task_manager=TaskManager(include_path=[BUNDLED_TASKS], include_defaults=False, metadata={}),
+        task_manager=TaskManager(include_path=[*include_paths, BUNDLED_TASKS], include_defaults=False, metadata={}),
         random_seed=SEED,
         numpy_random_seed=SEED,
         torch_random_seed=SEED,
@@ -124,6 +127,20 @@ def test_limit_is_lm_evals_limit(tmp_path):
     merged = merge_results(request, read_shards(request, str(folder)))
     assert_same(merged, expected)
     assert merged["n-samples"][MC] == {"original": 24, "effective": 10}
+
+
+def test_groups_are_aggregated_by_lm_eval(tmp_path):
+    expected = reference(["judgeflow_test_group"], include_paths=[TEST_TASKS], num_fewshot=1, bootstrap_iters=0)
+    shards = [{"id": "mc-a", "task": MC, "start": 0, "end": 9}, {"id": "mc-b", "task": MC, "start": 9, "end": 24},
+              {"id": "gen", "task": GEN, "start": 0, "end": 24}]
+    request, folder, _, _ = sharded(
+        tmp_path, ["judgeflow_test_group"], shards, include_paths=[TEST_TASKS], num_fewshot=1, bootstrap_iters=0
+    )
+    merged = merge_results(request, read_shards(request, str(folder)))
+    assert_same(merged, expected)
+    assert merged["groups"] == expected["groups"]
+    assert merged["group_subtasks"] == {"judgeflow_test_group": [MC, GEN]}
+    assert merged["results"]["judgeflow_test_group"]["acc,none"] == merged["results"][MC]["acc,none"]
 
 
 @pytest.mark.skipif(
