@@ -133,6 +133,12 @@ export interface EvaluateExtras {
   mlflowTags?: Record<string, string>;
   /** Files of the output folder (written by a derived sink) to log as table artifacts of the MLflow run. */
   mlflowTables?: readonly string[];
+  /**
+   * The dataset as the run input names it, instead of what the rows give: `judgeflow bench` records
+   * outputs in its rows, yet two models' runs of one benchmark are runs of the same dataset, so its
+   * digest covers the tasks' documents only.
+   */
+  dataset?: { digest?: string; sourceType?: string; source?: Record<string, unknown> };
 }
 
 /**
@@ -294,7 +300,7 @@ export async function evaluateWith(
     const outcome = await runEvaluation({
       ...(served !== undefined ? { metrics: served.metrics } : {}),
       rows: readDataset(source, { scan }),
-      dataset: { ...datasetInfo(scan), rows: scan.selectedRows },
+      dataset: { ...datasetInfo(scan), rows: scan.selectedRows, ...extras.dataset },
       executor,
       scorers: pipeline.scorers,
       sinks,

@@ -14,6 +14,7 @@ const COMMAND_MODULES: Record<string, () => Promise<Register[]>> = {
   agreement: async () => [(await import('./commands/agreement.js')).registerAgreementCommand],
   calibrate: async () => [(await import('./commands/calibrate.js')).registerCalibrateCommand],
   compare: async () => [(await import('./commands/compare.js')).registerCompareCommand],
+  bench: async () => [(await import('./commands/bench.js')).registerBenchCommand],
   report: async () => [(await import('./commands/report.js')).registerReportCommand],
   annotate: async () => [(await import('./commands/annotate.js')).registerAnnotateCommand],
   feedback: async () => [(await import('./commands/feedback.js')).registerFeedbackCommand],
