@@ -70,6 +70,13 @@ describe('bench options', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it('BOS: on for the embedded model, off for a --base-url server (lm-eval), either way on request', () => {
+    expect(validate({}).addBosToken).toBe(true);
+    expect(validate({ baseUrl: 'http://h/v1' }).addBosToken).toBe(false);
+    expect(validate({ baseUrl: 'http://h/v1', addBosToken: true }).addBosToken).toBe(true);
+    expect(validate({ addBosToken: false }).addBosToken).toBe(false);
+  });
+
   it('--ray-address implies --executor ray; a fraction --limit is lm-eval’s; duplicate tasks collapse', () => {
     expect(validate({ rayAddress: '127.0.0.1:6379' }).executor).toBe('ray');
     expect(validate({ limit: 0.25 }).limit).toBe(0.25);

@@ -172,6 +172,7 @@ function request(overrides: Partial<BenchRequest> = {}): BenchRequest {
     concurrency: 2,
     includePaths: [],
     executor: 'local',
+    addBosToken: false,
     workers: 2,
     experiment: 'x',
     mlflow: false,

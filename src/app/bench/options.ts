@@ -36,6 +36,12 @@ export interface BenchRequest {
   applyChatTemplate: boolean;
   systemInstruction?: string;
   bootstrapIters: number;
+  /**
+   * Start every prompt with the model's BOS token (lm-eval's `add_bos_token`, which its remote-tokenizer
+   * backend ignores; judgeflow_lmeval applies it). Default on for `--local` (Gemma scores text without
+   * BOS far too low), off for `--base-url` (lm-eval's own default for API models).
+   */
+  addBosToken: boolean;
   maxRetries: number;
   timeoutS: number;
 }
@@ -67,6 +73,7 @@ export interface BenchCliOptions {
   applyChatTemplate?: boolean;
   systemInstruction?: string;
   bootstrapIters?: number;
+  addBosToken?: boolean;
   json?: boolean;
 }
 
@@ -174,6 +181,7 @@ export function validateBenchOptions(
     applyChatTemplate: options.api === 'chat' || options.applyChatTemplate === true,
     ...(options.systemInstruction !== undefined ? { systemInstruction: options.systemInstruction } : {}),
     bootstrapIters: options.bootstrapIters ?? BENCH_DEFAULTS.bootstrapIters,
+    addBosToken: options.addBosToken ?? endpoint.kind === 'local',
     maxRetries: BENCH_DEFAULTS.maxRetries,
     timeoutS: BENCH_DEFAULTS.timeoutS,
   };

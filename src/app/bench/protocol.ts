@@ -25,6 +25,7 @@ export interface LmevalRequest {
     max_retries: number;
     timeout_s: number;
     api_key_env: string | null;
+    add_bos_token: boolean;
   };
   shards?: Array<{ id: string; task: string; start: number; end: number }>;
 }
@@ -62,6 +63,7 @@ export function shardRequest(
       max_retries: request.maxRetries,
       timeout_s: request.timeoutS,
       api_key_env: request.apiKeyEnv ?? null,
+      add_bos_token: request.addBosToken,
     },
     shards: shards.map((shard) => ({ id: shard.id, task: shard.task, start: shard.start, end: shard.end })),
   };

@@ -190,6 +190,7 @@ async function addToMlflowRun(options: RecordBenchOptions, runId: string, lmEval
       executor: request.executor,
       ...(request.executor === 'ray' ? { workers: String(request.workers) } : {}),
       apply_chat_template: String(request.applyChatTemplate),
+      add_bos_token: String(request.addBosToken),
     };
     for (const [task, version] of Object.entries(options.results.versions ?? {}))
       params[`task_version.${task}`] = String(version);

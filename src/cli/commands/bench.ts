@@ -165,6 +165,11 @@ export function registerBenchCommand(program: Command, setExitCode: (code: numbe
       `bootstrap resamples for stderr (default ${BENCH_DEFAULTS.bootstrapIters}; 0: none)`,
       nonNegativeInt,
     )
+    .option(
+      '--add-bos-token',
+      "start every prompt with the model's BOS token (default with --local; lm-eval's default is off)",
+    )
+    .option('--no-add-bos-token', "send prompts without a BOS token (lm-eval's default for API models)")
     .option('--json', 'print the results as JSON')
     .addHelpText('after', exitCodesHelp())
     .action(async (options: BenchCliOptions) => {
