@@ -53,6 +53,11 @@ export interface Env {
    */
   rayPython: string | undefined;
   /**
+   * `JUDGEFLOW_LMEVAL_PYTHON`: the Python with lm-eval that `judgeflow bench` runs (the worker image's
+   * `/opt/judgeflow/venvs/lmeval`); unset, the `lmeval` venv `judgeflow setup` made.
+   */
+  lmevalPython: string | undefined;
+  /**
    * `JUDGEFLOW_METRICS_PORT`: serve Prometheus `/metrics` on this port (`--metrics-port` overrides);
    * unset: no metrics server. Ray workers' Node processes read it from their own environment.
    */
@@ -103,6 +108,7 @@ export function readEnv(
     rayAuthToken: nonEmpty(source.RAY_AUTH_TOKEN),
     rayApiServerAddress: nonEmpty(source.RAY_API_SERVER_ADDRESS),
     rayPython: nonEmpty(source.JUDGEFLOW_RAY_PYTHON),
+    lmevalPython: nonEmpty(source.JUDGEFLOW_LMEVAL_PYTHON),
     metricsPort: portNumber(source.JUDGEFLOW_METRICS_PORT),
     metricsHost: nonEmpty(source.JUDGEFLOW_METRICS_HOST),
     metricsPortSpan: portSpan(source.JUDGEFLOW_METRICS_PORT_SPAN),

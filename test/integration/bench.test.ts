@@ -11,6 +11,7 @@ import { compareCommand } from '../../src/cli/commands/compare.js';
 import { MlflowClient } from '../../src/sinks/mlflow/client.js';
 import type { TraceInfo } from '../../src/sinks/mlflow/wire.js';
 import { captureIo, tempDir } from '../helpers/cli.js';
+import { testHome } from './servers/judge.js';
 
 // `judgeflow bench` end to end on the real pieces: lm-eval 0.4.13 in the lmeval venv, the shared
 // serve-judge over the local model (its /v1/completions gives prompt logprobs), the real MLflow server
@@ -56,7 +57,7 @@ function options(overrides: Partial<BenchCliOptions> = {}): BenchCliOptions {
 
 async function bench(name: 'local' | 'ray', overrides: Partial<BenchCliOptions>): Promise<Recorded> {
   const out = path.join(dir, name);
-  const printed = captureIo({ cwd: dir });
+  const printed = captureIo({ cwd: dir, env: { JUDGEFLOW_HOME: testHome() } });
   const started = Date.now();
   const code = await benchCommand(options({ ...overrides, out, runName: name }), printed.io);
   const seconds = (Date.now() - started) / 1000;
@@ -205,7 +206,7 @@ describe('judgeflow bench on Ray', () => {
     const local = recorded.local as Recorded;
     const ray = recorded.ray as Recorded;
     expect(ray, 'the Ray run').toBeDefined();
-    const printed = captureIo({ cwd: dir });
+    const printed = captureIo({ cwd: dir, env: { JUDGEFLOW_HOME: testHome() } });
     const code = await compareCommand(
       local.runId,
       ray.runId,
@@ -221,9 +222,44 @@ describe('judgeflow bench on Ray', () => {
   });
 });
 
+describe('judgeflow bench --local', () => {
+  it('serves the embedded model itself and starts prompts with BOS (the same documents score differently)', async () => {
+    const local = recorded.local as Recorded;
+    expect(local, 'the unsharded run (against serve-judge, no BOS)').toBeDefined();
+    const out = path.join(dir, 'embedded');
+    const printed = captureIo({ cwd: dir, env: { JUDGEFLOW_HOME: testHome() } });
+    const code = await benchCommand(
+      {
+        tasks: ['judgeflow_basics_mc'],
+        local: true,
+        api: 'completions',
+        limit: 2,
+        bootstrapIters: 0,
+        mlflow: false,
+        out,
+      },
+      printed.io,
+    );
+    expect(code, printed.stderr()).toBe(0);
+    const results = JSON.parse(await readFile(path.join(out, 'lm_eval', 'results.json'), 'utf8'));
+    expect(results.config.model_args.add_bos_token).toBe(true);
+    expect(results.results.judgeflow_basics_mc['acc,none']).toBeGreaterThanOrEqual(0);
+    const logliks = async (folder: string) =>
+      (await readFile(path.join(folder, 'lm_eval', 'samples_judgeflow_basics_mc.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .slice(0, 2)
+        .map((line) => JSON.parse(line).filtered_resps);
+    const withBos = await logliks(out);
+    const withoutBos = await logliks(local.out);
+    expect(withBos).toHaveLength(2);
+    expect(withBos).not.toEqual(withoutBos);
+  });
+});
+
 describe('judgeflow bench errors (exit 2, naming the task and the cause)', () => {
   it('an unknown task', async () => {
-    const printed = captureIo({ cwd: dir });
+    const printed = captureIo({ cwd: dir, env: { JUDGEFLOW_HOME: testHome() } });
     const code = await benchCommand(
       options({ tasks: ['judgeflow_basics_mcq'], mlflow: false, out: path.join(dir, 'unknown') }),
       printed.io,
@@ -238,7 +274,7 @@ describe('judgeflow bench errors (exit 2, naming the task and the cause)', () =>
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const printed = captureIo({ cwd: dir });
+    const printed = captureIo({ cwd: dir, env: { JUDGEFLOW_HOME: testHome() } });
     const code = await benchCommand(
       options({ baseUrl: `http://127.0.0.1:${port}/v1`, mlflow: false, out: path.join(dir, 'closed') }),
       printed.io,
@@ -270,7 +306,7 @@ describe('judgeflow bench errors (exit 2, naming the task and the cause)', () =>
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as AddressInfo).port;
-      const printed = captureIo({ cwd: dir });
+      const printed = captureIo({ cwd: dir, env: { JUDGEFLOW_HOME: testHome() } });
       const code = await benchCommand(
         options({ baseUrl: `http://127.0.0.1:${port}/v1`, mlflow: false, out: path.join(dir, 'nologprobs') }),
         printed.io,

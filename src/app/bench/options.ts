@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { type Env, readSecret } from '../../config/env.js';
 import { ConfigError } from '../../core/errors.js';
+import { withoutCredentials } from '../../core/redact.js';
 
 /** Where the model under test is served. */
 export type BenchEndpoint = { kind: 'local' } | { kind: 'remote'; baseUrl: string };
@@ -219,18 +220,7 @@ export function checkBaseUrl(value: string): string {
 }
 
 /** The URL as it may be shown and recorded: no userinfo, no query (tokens hide there too). */
-export function publicUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    url.username = '';
-    url.password = '';
-    url.search = '';
-    url.hash = '';
-    return url.toString().replace(/\/+$/, '');
-  } catch {
-    return '<invalid url>';
-  }
-}
+export const publicUrl = withoutCredentials;
 
 function parseGenKwargs(text: string): Record<string, unknown> {
   let json: unknown;

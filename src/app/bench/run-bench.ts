@@ -75,7 +75,7 @@ export async function runBench(request: BenchRequest, context: BenchContext): Pr
     context.cwd,
     request.out ?? path.join('judgeflow-runs', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`),
   );
-  const python = context.lmevalPython ?? (await requirePythonEnv(env.home, 'lmeval'));
+  const python = context.lmevalPython ?? env.lmevalPython ?? (await requirePythonEnv(env.home, 'lmeval'));
   const rayPython =
     request.executor === 'ray' ? (env.rayPython ?? (await requirePythonEnv(env.home, 'ray'))) : undefined;
   const apiKey = readSecret(env, request.apiKeyEnv);
@@ -217,11 +217,12 @@ export async function runBench(request: BenchRequest, context: BenchContext): Pr
     await server?.close();
     server = undefined;
 
-    // merge
+    // merge: the shard request names every shard (a missing output is missing documents) and the model
+    // (lm-eval's `config.model_args` in results.json)
     const mergeStarted = Date.now();
     const mergedDir = path.join(work, 'merged');
     const merged = mergeAnswerSchema.parse(
-      await run(['merge', '--request', requestFile, '--shards', shardsDir, '--out', mergedDir]),
+      await run(['merge', '--request', shardFile, '--shards', shardsDir, '--out', mergedDir]),
     );
     const resultsFile = path.join(mergedDir, 'results.json');
     const results = existsSync(resultsFile)
