@@ -67,6 +67,7 @@ try {
     [
       '-m',
       'lm_eval',
+      'run',
       '--model',
       'local-completions',
       '--model_args',
@@ -79,8 +80,6 @@ try {
       String(limit),
       '--seed',
       '1234',
-      '--bootstrap_iters',
-      '1000',
       '--output_path',
       aOut,
       '--log_samples',
@@ -109,8 +108,6 @@ try {
     String(limit),
     '--seed',
     '1234',
-    '--bootstrap-iters',
-    '1000',
     '--concurrency',
     values.concurrency,
   ];

@@ -40,6 +40,7 @@ const TARGETS: Target[] = [
   { name: 'overlays/dev/evaluation', dir: 'k8s/overlays/dev/evaluation', eks: false },
   { name: 'overlays/eks', dir: 'k8s/overlays/eks', eks: true },
   { name: 'overlays/eks/evaluation', dir: 'k8s/overlays/eks/evaluation', eks: true },
+  { name: 'overlays/eks/benchmark', dir: 'k8s/overlays/eks/benchmark', eks: true },
   {
     name: 'overlays/eks + components/mlflow-ingress',
     dir: 'k8s/overlays/eks',
