@@ -135,7 +135,7 @@ try {
 const reference = runs[0].results;
 const keys = tasks.flatMap((task) =>
   Object.keys(reference[task] ?? {})
-    .filter((key) => key !== 'alias' && !key.includes('_stderr'))
+    .filter((key) => key.includes(',') && !key.includes('_stderr,'))
     .map((key) => [task, key]),
 );
 const docs = tasks.length * limit;
