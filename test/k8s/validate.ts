@@ -250,11 +250,12 @@ async function main(paths: string[]): Promise<number> {
 
     await plane.startOperator();
     log('KubeRay operator running');
-    // One namespace per deployment: an overlay with its evaluation/ folder, applied as the guide does.
+    // One namespace per deployment: an overlay with its evaluation/ (and benchmark/) folder, applied as
+    // the guide does — into the namespace the overlay deployed (its ServiceAccounts, Secrets).
     const deployments = new Map<string, KubeObject[]>();
     for (const { target, objects } of rendered) {
       if (target.components !== undefined) continue;
-      const overlay = target.dir.replace(/\/evaluation$/, '');
+      const overlay = target.dir.replace(/\/(evaluation|benchmark)$/, '');
       deployments.set(overlay, [...(deployments.get(overlay) ?? []), ...objects]);
     }
     const reconciled = await Promise.allSettled(
