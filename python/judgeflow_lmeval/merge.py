@@ -178,6 +178,7 @@ def run_config(request):
             "model": model.get("model"),
             "base_url": model.get("base_url"),
             "add_bos_token": model.get("add_bos_token", False),
+            "tokenizer": model.get("tokenizer"),
         }
         if model
         else None,

@@ -4,6 +4,9 @@
 ``tokenizer_backend=remote`` (the server's /tokenize, /detokenize, /tokenizer_info: no tokenizer from
 the hub) and token-id prompts; ``api: chat`` → ``local-chat-completions`` at
 ``<base_url>/chat/completions`` (generation only, the chat template applied: its requests are messages).
+With ``model.tokenizer`` (a Hugging Face tokenizer name or folder) ``local-completions`` tokenizes
+locally instead (``tokenizer_backend=huggingface``): for servers that score prompts (echo + logprobs) but
+have no tokenizer routes, such as Ray Serve LLM.
 """
 
 import logging
@@ -81,6 +84,12 @@ def probe_server(model, scoring_tasks, all_tasks):
         return None
 
     root = server_root(model["base_url"])
+    if model["tokenizer"] is not None:
+        tokenizer = load_tokenizer(model["tokenizer"], first_task)
+        if scoring_tasks:
+            tokens = tokenizer(PROBE_TEXT, add_special_tokens=False).input_ids
+            _probe_echo(call, model, scoring_tasks, tokens)
+        return None
     info_response = call("GET", f"{root}/tokenizer_info")
     info = _json(info_response) if info_response.status_code == 200 else None
     if not isinstance(info, dict):
@@ -92,7 +101,8 @@ def probe_server(model, scoring_tasks, all_tasks):
         raise UserError(
             "no_logprobs",
             f"{what}, and the server at {root} has no /tokenizer_info (HTTP {info_response.status_code}): lm-eval "
-            "scores prompts through the server's tokenizer (/tokenize, /detokenize, /tokenizer_info, as vLLM serves them)",
+            "scores prompts through the server's tokenizer (/tokenize, /detokenize, /tokenizer_info, as vLLM serves "
+            "them), or through the model's Hugging Face tokenizer given as model.tokenizer (judgeflow bench --tokenizer)",
             task=scoring_tasks[0],
             url=f"{root}/tokenizer_info",
         )
@@ -105,7 +115,14 @@ def probe_server(model, scoring_tasks, all_tasks):
             task=scoring_tasks[0],
             url=f"{root}/tokenize",
         )
-    prompt = (tokens * 2)[:2]
+    _probe_echo(call, model, scoring_tasks, tokens)
+    return info
+
+
+def _probe_echo(call, model, scoring_tasks, tokens):
+    """A 2-token prompt sent as lm-eval sends its log-likelihood requests; its logprobs must come back."""
+    what = f"{', '.join(scoring_tasks)} need{'s' if len(scoring_tasks) == 1 else ''} log-likelihoods of prompts"
+    prompt = (list(tokens) * 2)[:2]
     url = f"{model['base_url']}/completions"
     body = {"model": model["model"], "prompt": [prompt], "max_tokens": 1, "temperature": 0, "echo": True, "logprobs": 1}
     scored = call("POST", url, json=body)
@@ -118,7 +135,24 @@ def probe_server(model, scoring_tasks, all_tasks):
             task=scoring_tasks[0],
             url=url,
         )
-    return info
+
+
+def load_tokenizer(name, task=None):
+    """The Hugging Face tokenizer ``model.tokenizer`` names (a local folder, or a hub name once cached)."""
+    try:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(name)
+    except Exception as error:  # noqa: BLE001 - OSError, ValueError, hub errors: all "cannot load"
+        offline = os.environ.get("HF_HUB_OFFLINE") not in (None, "", "0")
+        hint = (
+            " (the hub is off: HF_HUB_OFFLINE=0 lets it download once, or give a local folder)"
+            if offline and not os.path.isdir(name)
+            else ""
+        )
+        raise UserError(
+            "bad_request", f"cannot load the tokenizer {name!r}{hint}: {first_line(error)}", task=task
+        ) from error
 
 
 def _json(response):
@@ -162,6 +196,17 @@ def build_lm(model, tokenizer_info):
     if key:
         arguments["auth_token"] = key  # the remote tokenizer's requests
         arguments["header"] = {"Authorization": f"Bearer {key}"}  # the completions requests
+    if model["tokenizer"] is not None:
+        # lm-eval's Hugging Face backend honours add_bos_token itself (add_special_tokens on encode)
+        if tokenizer_info is not None and isinstance(tokenizer_info.get("model_max_length"), int):
+            arguments["max_length"] = tokenizer_info["model_max_length"]
+        return LocalCompletionsAPI(
+            base_url=f"{model['base_url']}/completions",
+            tokenizer_backend="huggingface",
+            tokenizer=model["tokenizer"],
+            add_bos_token=model["add_bos_token"],
+            **arguments,
+        )
     if model["api"] == "chat":
         return LocalChatCompletion(base_url=f"{model['base_url']}/chat/completions", tokenizer_backend=None, **arguments)
     if tokenizer_info is None:

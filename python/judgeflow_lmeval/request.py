@@ -97,7 +97,12 @@ def parse_model(model):
         "api_key_env": model.get("api_key_env") or None,
         "max_gen_toks": _positive(model, "max_gen_toks", None),
         "add_bos_token": model.get("add_bos_token", False),
+        "tokenizer": model.get("tokenizer") or None,
     }
+    if parsed["tokenizer"] is not None and not isinstance(parsed["tokenizer"], str):
+        _fail(f"model.tokenizer must be a Hugging Face tokenizer name or folder, got {parsed['tokenizer']!r}")
+    if parsed["tokenizer"] is not None and api == "chat":
+        _fail("model.tokenizer is for api 'completions' (chat requests are messages, not tokens)")
     if not isinstance(parsed["add_bos_token"], bool):
         _fail(f"model.add_bos_token must be true or false, got {parsed['add_bos_token']!r}")
     return parsed

@@ -77,6 +77,21 @@ describe('bench options', () => {
     expect(validate({ addBosToken: false }).addBosToken).toBe(false);
   });
 
+  it('--tokenizer: a folder is passed on absolute, a hub name as given; not with chat or the embedded model', () => {
+    const base = { baseUrl: 'http://h/v1' };
+    expect(validate({ ...base, tokenizer: 'test/fixtures' }).tokenizer).toBe(
+      path.join(repoRoot, 'test/fixtures'),
+    );
+    expect(validate({ ...base, tokenizer: 'Qwen/Qwen2.5-7B-Instruct' }).tokenizer).toBe(
+      'Qwen/Qwen2.5-7B-Instruct',
+    );
+    expect(validate(base).tokenizer).toBeUndefined();
+    expect(() => validate({ ...base, api: 'chat', tokenizer: 'x/y' })).toThrow(
+      /--tokenizer is for --api completions/,
+    );
+    expect(() => validate({ tokenizer: 'x/y' })).toThrow(/--tokenizer is for a --base-url server/);
+  });
+
   it('--ray-address implies --executor ray; a fraction --limit is lm-eval’s; duplicate tasks collapse', () => {
     expect(validate({ rayAddress: '127.0.0.1:6379' }).executor).toBe('ray');
     expect(validate({ limit: 0.25 }).limit).toBe(0.25);

@@ -150,6 +150,56 @@ def test_a_server_that_cannot_score_prompts_is_named(tmp_path, mode, needle):
     assert not (tmp_path / "shards").exists() or not os.listdir(tmp_path / "shards")
 
 
+def char_tokenizer(folder):
+    """A Hugging Face tokenizer that tokenizes as the fake server does (a character's id is its code point)."""
+    from fake_server import SPECIAL
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {chr(i): i for i in range(9, 0x3000) if chr(i) not in SPECIAL and i not in SPECIAL.values()}
+    vocab.update(SPECIAL)
+    vocab["<unk>"] = 3
+    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Split(pattern="", behavior="isolated")
+    tokenizer.decoder = decoders.Fuse()
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>", unk_token="<unk>").save_pretrained(folder)
+    return str(folder)
+
+
+def test_a_local_tokenizer_scores_prompts_on_a_server_without_tokenizer_routes(tmp_path):
+    # --tokenizer: lm-eval's Hugging Face backend tokenizes, the server only scores token ids (Ray Serve LLM);
+    # with the same tokenization the numbers are the remote-tokenizer run's
+    shards = [{"id": "mc", "task": MC, "start": 0, "end": 3}]
+    tokenizer = char_tokenizer(tmp_path / "tokenizer")
+    merged = {}
+    for name, mode, extra in (("remote", "ok", {}), ("local", "no_tokenizer", {"tokenizer": tokenizer})):
+        with FakeServer(mode) as server:
+            request = {"tasks": [MC], "limit": 3, "num_fewshot": 1, "seed": 3, "bootstrap_iters": 0,
+                       "model": model(server.base_url, **extra), "shards": shards}
+            code, _answer, stderr = cli(tmp_path, "shard", request, "--out", str(tmp_path / f"shards-{name}"))
+            assert code == 0, stderr[-3000:]
+            paths = {path for method, path, body in server.requests}
+        code, out, stderr = cli(tmp_path, "merge", request, "--shards", str(tmp_path / f"shards-{name}"),
+                                "--out", str(tmp_path / f"out-{name}"))
+        assert code == 0, stderr[-3000:]
+        merged[name] = out["results"]
+        if name == "local":
+            assert paths == {"/v1/completions"}  # no tokenizer route asked
+    assert merged["local"]["results"][MC] == merged["remote"]["results"][MC]
+    assert merged["local"]["config"]["model_args"]["tokenizer"] == tokenizer
+
+
+def test_a_tokenizer_that_does_not_load_is_named(tmp_path):
+    shards = [{"id": "mc", "task": MC, "start": 0, "end": 2}]
+    with FakeServer("no_tokenizer") as server:
+        request = {"tasks": [MC], "limit": 2, "shards": shards,
+                   "model": model(server.base_url, tokenizer=str(tmp_path / "no-such-tokenizer"))}
+        code, answer, _ = cli(tmp_path, "shard", request, "--out", str(tmp_path / "shards"))
+    assert code == 2
+    assert answer["error"]["code"] == "bad_request"
+    assert "no-such-tokenizer" in answer["error"]["message"]
+
+
 def test_generation_only_needs_no_tokenizer_endpoints(tmp_path):
     shards = [{"id": "gen", "task": GEN, "start": 0, "end": 3}]
     with FakeServer("no_tokenizer") as server:

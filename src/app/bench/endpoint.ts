@@ -70,13 +70,19 @@ export async function listServedModels(options: EndpointCheckOptions): Promise<s
  * echoes the prompt with its logprobs, and the vLLM-style tokenizer routes (`/tokenizer_info`,
  * `/tokenize`) at the server root. Throws `no_logprobs` naming the tasks and what is missing.
  */
-export async function probeLogprobs(options: EndpointCheckOptions & { model: string }): Promise<void> {
+export async function probeLogprobs(
+  options: EndpointCheckOptions & {
+    model: string;
+    /** Set when prompts are tokenized locally (`--tokenizer`): the server's tokenizer routes are not needed. */
+    localTokenizer?: boolean;
+  },
+): Promise<void> {
   const call = options.fetch ?? fetch;
   const timeout = options.timeoutMs ?? 60_000;
   const fail = (what: string, cause?: unknown): never => {
     throw new BenchTaskError({
       code: 'no_logprobs',
-      message: `${list(options.tasks)} ${options.tasks.length === 1 ? 'is a log-likelihood task' : 'are log-likelihood tasks'}, but the server at ${publicUrl(options.baseUrl)} cannot score prompts: ${what}. They need /v1/completions with echo and logprobs plus /tokenize and /tokenizer_info (vLLM, judgeflow serve-judge); OpenAI's hosted API gives no prompt logprobs — run generation tasks with --api chat there`,
+      message: `${list(options.tasks)} ${options.tasks.length === 1 ? 'is a log-likelihood task' : 'are log-likelihood tasks'}, but the server at ${publicUrl(options.baseUrl)} cannot score prompts: ${what}. They need /v1/completions with echo and logprobs plus /tokenize and /tokenizer_info (vLLM, judgeflow serve-judge) or, without those routes, the model's tokenizer given with --tokenizer; OpenAI's hosted API gives no prompt logprobs — run generation tasks with --api chat there`,
       tasks: options.tasks,
       ...(cause !== undefined ? { cause } : {}),
     });
@@ -106,6 +112,7 @@ export async function probeLogprobs(options: EndpointCheckOptions & { model: str
   const logprobs = body?.choices?.[0]?.logprobs?.token_logprobs;
   if (!Array.isArray(logprobs) || logprobs.length < 2)
     return fail('its /completions answer holds no logprobs for the echoed prompt');
+  if (options.localTokenizer === true) return;
   const root = options.baseUrl.replace(/\/v1$/, '');
   let info: Response;
   try {

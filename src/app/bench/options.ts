@@ -43,6 +43,11 @@ export interface BenchRequest {
    * BOS far too low), off for `--base-url` (lm-eval's own default for API models).
    */
   addBosToken: boolean;
+  /**
+   * A Hugging Face tokenizer (hub name, or a folder made absolute) that lm-eval tokenizes with locally,
+   * for servers that score prompts but have no `/tokenize`/`/tokenizer_info` (Ray Serve LLM).
+   */
+  tokenizer?: string;
   maxRetries: number;
   timeoutS: number;
 }
@@ -75,6 +80,7 @@ export interface BenchCliOptions {
   systemInstruction?: string;
   bootstrapIters?: number;
   addBosToken?: boolean;
+  tokenizer?: string;
   json?: boolean;
 }
 
@@ -155,6 +161,22 @@ export function validateBenchOptions(
     return full;
   });
   const genKwargs = options.genKwargs !== undefined ? parseGenKwargs(options.genKwargs) : undefined;
+  if (options.tokenizer !== undefined && options.api === 'chat')
+    throw new ConfigError('--tokenizer is for --api completions (chat requests are messages, not tokens)', {
+      field: 'tokenizer',
+    });
+  if (options.tokenizer !== undefined && endpoint.kind === 'local')
+    throw new ConfigError(
+      '--tokenizer is for a --base-url server; the embedded model serves its own tokenizer',
+      {
+        field: 'tokenizer',
+      },
+    );
+  // a folder is passed on absolute (the Python side may run elsewhere); anything else is a hub name
+  const tokenizerFolder =
+    options.tokenizer !== undefined ? path.resolve(context.cwd, options.tokenizer) : undefined;
+  const tokenizer =
+    tokenizerFolder !== undefined && existsSync(tokenizerFolder) ? tokenizerFolder : options.tokenizer;
   if (options.api === 'chat' && options.applyChatTemplate === false)
     throw new ConfigError('--api chat always applies the chat template', { field: 'apply_chat_template' });
   return {
@@ -183,6 +205,7 @@ export function validateBenchOptions(
     ...(options.systemInstruction !== undefined ? { systemInstruction: options.systemInstruction } : {}),
     bootstrapIters: options.bootstrapIters ?? BENCH_DEFAULTS.bootstrapIters,
     addBosToken: options.addBosToken ?? endpoint.kind === 'local',
+    ...(tokenizer !== undefined ? { tokenizer } : {}),
     maxRetries: BENCH_DEFAULTS.maxRetries,
     timeoutS: BENCH_DEFAULTS.timeoutS,
   };

@@ -26,6 +26,7 @@ export interface LmevalRequest {
     timeout_s: number;
     api_key_env: string | null;
     add_bos_token: boolean;
+    tokenizer: string | null;
   };
   shards?: Array<{ id: string; task: string; start: number; end: number }>;
 }
@@ -64,6 +65,7 @@ export function shardRequest(
       timeout_s: request.timeoutS,
       api_key_env: request.apiKeyEnv ?? null,
       add_bos_token: request.addBosToken,
+      tokenizer: request.tokenizer ?? null,
     },
     shards: shards.map((shard) => ({ id: shard.id, task: shard.task, start: shard.start, end: shard.end })),
   };

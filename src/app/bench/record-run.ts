@@ -191,6 +191,7 @@ async function addToMlflowRun(options: RecordBenchOptions, runId: string, lmEval
       ...(request.executor === 'ray' ? { workers: String(request.workers) } : {}),
       apply_chat_template: String(request.applyChatTemplate),
       add_bos_token: String(request.addBosToken),
+      ...(request.tokenizer !== undefined ? { tokenizer: request.tokenizer } : {}),
     };
     for (const [task, version] of Object.entries(options.results.versions ?? {}))
       params[`task_version.${task}`] = String(version);

@@ -127,7 +127,12 @@ export async function runBench(request: BenchRequest, context: BenchContext): Pr
         field: 'model',
       });
     if (loglikelihoodTasks.length > 0 && request.api === 'completions')
-      await probeLogprobs({ ...check, tasks: loglikelihoodTasks, model });
+      await probeLogprobs({
+        ...check,
+        tasks: loglikelihoodTasks,
+        model,
+        ...(request.tokenizer !== undefined ? { localTokenizer: true } : {}),
+      });
 
     // MLflow is reached (the local server started) before the model works, not after
     let trackingUri: string | undefined;

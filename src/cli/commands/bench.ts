@@ -170,6 +170,10 @@ export function registerBenchCommand(program: Command, setExitCode: (code: numbe
       "start every prompt with the model's BOS token (default with --local; lm-eval's default is off)",
     )
     .option('--no-add-bos-token', "send prompts without a BOS token (lm-eval's default for API models)")
+    .option(
+      '--tokenizer <name>',
+      'tokenize with this Hugging Face tokenizer (hub name or folder), for servers without /tokenize',
+    )
     .option('--json', 'print the results as JSON')
     .addHelpText('after', exitCodesHelp())
     .action(async (options: BenchCliOptions) => {
