@@ -230,7 +230,14 @@ def _first_line(error):
 
 
 def main(argv=None):
-    from judgeflow_ray.bridge import ProtocolOut, dashboard_url_of, prepare_local_auth, probe_address, starts_local_head
+    from judgeflow_ray.bridge import (
+        ProtocolOut,
+        dashboard_url_of,
+        prepare_local_auth,
+        probe_address,
+        starts_local_head,
+        stop_local_head,
+    )
     from judgeflow_ray.dispatcher import Fatal as ConnectFatal
 
     args = parse_args(argv)
@@ -275,13 +282,8 @@ def main(argv=None):
         LOG.error("%s", fatal.error.get("message"))
         return fatal.exit_code
     finally:
-        if started_local and ray is not None and ray.is_initialized():
-            try:
-                ray.shutdown(wait_for_processes=True)
-            except TypeError:
-                ray.shutdown()
-            except Exception as error:
-                LOG.warning("stopping the local Ray head: %s", _first_line(error))
+        if started_local:
+            stop_local_head(ray, LOG)
 
 
 if __name__ == "__main__":

@@ -171,6 +171,19 @@ def prepare_local_auth(token_path):
     return token_path
 
 
+def stop_local_head(ray, log):
+    """Stops the head this run started (ray.init would leave that to interpreter exit)."""
+    if ray is None or not ray.is_initialized():
+        return
+    log.info("stopping the local Ray head")
+    try:
+        ray.shutdown(wait_for_processes=True)
+    except TypeError:
+        ray.shutdown()
+    except Exception as error:
+        log.warning("stopping the local Ray head: %s", first_line(error))
+
+
 def dashboard_url_of(context):
     url = getattr(context, "dashboard_url", None) or ""
     if url and "://" not in url:
@@ -262,15 +275,8 @@ def main(argv=None):
     finally:
         if dispatcher is not None:
             dispatcher.kill_actors()
-        if started_local and ray is not None and ray.is_initialized():
-            # the head this run started ends with it (ray.init would leave that to interpreter exit)
-            LOG.info("stopping the local Ray head")
-            try:
-                ray.shutdown(wait_for_processes=True)
-            except TypeError:
-                ray.shutdown()
-            except Exception as error:
-                LOG.warning("stopping the local Ray head: %s", first_line(error))
+        if started_local:
+            stop_local_head(ray, LOG)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,15 @@ const requestSchema = z.looseObject({
     .optional(),
 });
 
+/** A client that hangs up stops its generation: its slot goes to the next request. */
+function abortOnHangUp(response: http.ServerResponse): AbortController {
+  const abort = new AbortController();
+  response.on('close', () => {
+    if (!response.writableFinished) abort.abort(new Error('client disconnected'));
+  });
+  return abort;
+}
+
 /**
  * `judgeflow serve-judge`: an OpenAI-compatible server over a local GGUF model (node-llama-cpp, CPU), so
  * users without Python can self-host a judge, benchmarks can score it, and tests have a real model server:
@@ -193,6 +202,14 @@ export async function serveJudge(options: ServeJudgeOptions): Promise<JudgeServe
     sendError(response, 404, `no route for ${request.method} ${path}`, 'not_found_error');
   });
 
+  /** More than `maxQueue` calls waiting: 503 with `retry-after` (judgeflow's HTTP runtime backs off on it). */
+  const refuseWhenBusy = (loaded: LocalModel, response: http.ServerResponse): boolean => {
+    if (loaded.pending < maxQueue) return false;
+    response.setHeader('retry-after', '1');
+    sendError(response, 503, `server busy: ${loaded.pending} requests waiting`, 'unavailable_error');
+    return true;
+  };
+
   const tokenizerRoute = async (
     request: http.IncomingMessage,
     response: http.ServerResponse,
@@ -212,19 +229,13 @@ export async function serveJudge(options: ServeJudgeOptions): Promise<JudgeServe
     if (json === NO_BODY) return;
     if (model === undefined) return sendLoading(response);
     const loaded = model;
-    if (loaded.pending >= maxQueue) {
-      response.setHeader('retry-after', '1');
-      return sendError(response, 503, `server busy: ${loaded.pending} requests waiting`, 'unavailable_error');
-    }
+    if (refuseWhenBusy(loaded, response)) return;
     const plan = planCompletion(loaded, json, { maxTokensCap });
     if ('status' in plan) {
       if (plan.status !== 200) log(`POST /v1/completions ${plan.status} ${plan.error.message}`);
       return sendRoute(response, plan);
     }
-    const abort = new AbortController();
-    response.on('close', () => {
-      if (!response.writableFinished) abort.abort(new Error('client disconnected'));
-    });
+    const abort = abortOnHangUp(response);
     const started = performance.now();
     try {
       const result = await runCompletionPlan(loaded, plan, abort.signal);
@@ -258,10 +269,7 @@ export async function serveJudge(options: ServeJudgeOptions): Promise<JudgeServe
     }
     const body = parsed.data;
     if (model === undefined) return sendLoading(response);
-    if (model.pending >= maxQueue) {
-      response.setHeader('retry-after', '1');
-      return sendError(response, 503, `server busy: ${model.pending} requests waiting`, 'unavailable_error');
-    }
+    if (refuseWhenBusy(model, response)) return;
     const messages: ChatMessage[] = body.messages.map((message) => ({
       role: message.role === 'developer' ? 'system' : message.role,
       content: contentText(message.content),
@@ -271,11 +279,7 @@ export async function serveJudge(options: ServeJudgeOptions): Promise<JudgeServe
       maxTokensCap,
     );
     const schema = responseSchema(body.response_format);
-    // A client that hangs up stops the generation: its slot goes to the next request.
-    const abort = new AbortController();
-    response.on('close', () => {
-      if (!response.writableFinished) abort.abort(new Error('client disconnected'));
-    });
+    const abort = abortOnHangUp(response);
     const started = performance.now();
     try {
       const result = await model.chat({

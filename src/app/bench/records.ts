@@ -198,11 +198,10 @@ function recordOutputs(
   switch (outputType) {
     case 'multiple_choice': {
       const loglikelihoods = first.filtered_resps.map((resp) => pair(resp).loglikelihood);
+      // the first choice with the highest log-likelihood (lm-eval's argmax)
       let best = -1;
-      for (const [index, ll] of loglikelihoods.entries()) {
-        const current = best >= 0 ? loglikelihoods[best] : null;
-        if (ll !== null && (current === null || current === undefined || ll > current)) best = index;
-      }
+      for (const [index, ll] of loglikelihoods.entries())
+        if (ll !== null && (best < 0 || ll > (loglikelihoods[best] as number))) best = index;
       return { response: best >= 0 ? (choices?.[best] ?? null) : null, loglikelihoods };
     }
     case 'loglikelihood': {
